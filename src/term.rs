@@ -1,0 +1,314 @@
+//! The typed expression tree that every stage after the semantic pass works
+//! on: the engine, the numeric checker and the renderers.
+//!
+//! A `Term` carries no spans and no ambiguity: juxtaposition has been resolved
+//! into a matrix product (`Mul`) or a scalar multiple (`Scale`), Greek names
+//! are spelled in ASCII (`alpha`), and the identity, ones and zero matrices
+//! carry their shapes.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use crate::shape::{Dim, Env, Shape};
+
+/// A real constant. Compared and hashed by its bits so that terms can be keys.
+#[derive(Clone, Copy, Debug)]
+pub struct Number(pub f64);
+
+impl Number {
+    /// The value as `f64`.
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+impl Eq for Number {}
+impl Hash for Number {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+impl fmt::Display for Number {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            write!(f, "{}", v as i64)
+        } else {
+            write!(f, "{v}")
+        }
+    }
+}
+
+/// A named function of one matrix argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Func {
+    /// Trace of a square matrix.
+    Tr,
+    /// Determinant of a square matrix.
+    Det,
+    /// Log-determinant of a square matrix.
+    Logdet,
+    /// Sum of all entries.
+    Sum,
+    /// Euclidean / Frobenius norm.
+    Norm,
+    /// Vector → diagonal matrix, or square matrix → vector of its diagonal.
+    Diag,
+    /// Elementwise natural logarithm.
+    Log,
+    /// Elementwise exponential.
+    Exp,
+    /// Elementwise sine.
+    Sin,
+    /// Elementwise cosine.
+    Cos,
+    /// Elementwise hyperbolic tangent.
+    Tanh,
+    /// Elementwise square root.
+    Sqrt,
+    /// Elementwise logistic sigmoid σ(x) = 1 / (1 + e^(−x)).
+    Sigmoid,
+    /// Elementwise max(x, 0).
+    Relu,
+    /// Elementwise log(1 + e^x).
+    Softplus,
+    /// Elementwise Heaviside step (1 where x > 0, else 0): the derivative of relu.
+    Step,
+}
+
+impl Func {
+    /// Whether the function acts entry by entry.
+    pub fn is_elementwise(self) -> bool {
+        matches!(
+            self,
+            Func::Log
+                | Func::Exp
+                | Func::Sin
+                | Func::Cos
+                | Func::Tanh
+                | Func::Sqrt
+                | Func::Sigmoid
+                | Func::Relu
+                | Func::Softplus
+                | Func::Step
+        )
+    }
+
+    /// Whether the function returns a scalar.
+    pub fn is_scalar_valued(self) -> bool {
+        matches!(
+            self,
+            Func::Tr | Func::Det | Func::Logdet | Func::Sum | Func::Norm
+        )
+    }
+
+    /// The ASCII name used in the language and in code.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Tr => "tr",
+            Func::Det => "det",
+            Func::Logdet => "logdet",
+            Func::Sum => "sum",
+            Func::Norm => "norm",
+            Func::Diag => "diag",
+            Func::Log => "log",
+            Func::Exp => "exp",
+            Func::Sin => "sin",
+            Func::Cos => "cos",
+            Func::Tanh => "tanh",
+            Func::Sqrt => "sqrt",
+            Func::Sigmoid => "sigmoid",
+            Func::Relu => "relu",
+            Func::Softplus => "softplus",
+            Func::Step => "step",
+        }
+    }
+
+    /// Every function, for tables and generators.
+    pub const ALL: [Func; 16] = [
+        Func::Tr,
+        Func::Det,
+        Func::Logdet,
+        Func::Sum,
+        Func::Norm,
+        Func::Diag,
+        Func::Log,
+        Func::Exp,
+        Func::Sin,
+        Func::Cos,
+        Func::Tanh,
+        Func::Sqrt,
+        Func::Sigmoid,
+        Func::Relu,
+        Func::Softplus,
+        Func::Step,
+    ];
+}
+
+/// A typed matrix expression.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Term {
+    /// A variable by canonical ASCII name (`X`, `W_1`, `alpha`).
+    Var(String),
+    /// A real constant (a scalar).
+    Num(Number),
+    /// The identity matrix of the given order.
+    Identity(Dim),
+    /// The all-ones matrix of the given shape.
+    Ones(Shape),
+    /// The zero matrix of the given shape.
+    Zero(Shape),
+    /// Negation.
+    Neg(Box<Term>),
+    /// A sum of two or more terms of one shape.
+    Add(Vec<Term>),
+    /// A matrix product of two or more factors, left to right.
+    Mul(Vec<Term>),
+    /// A scalar (first) times a matrix (second).
+    Scale(Box<Term>, Box<Term>),
+    /// Elementwise (Hadamard) product.
+    Hadamard(Box<Term>, Box<Term>),
+    /// Elementwise division.
+    ElemDiv(Box<Term>, Box<Term>),
+    /// A matrix (first) divided by a scalar (second).
+    Div(Box<Term>, Box<Term>),
+    /// Transpose.
+    Transpose(Box<Term>),
+    /// Inverse of a square matrix.
+    Inverse(Box<Term>),
+    /// Integer power of a square matrix or a scalar.
+    Pow(Box<Term>, i64),
+    /// A named function applied to an argument.
+    Apply(Func, Box<Term>),
+    /// An unknown smooth scalar function (`L`, `f`, `ℓ` spelled `ell`) of a matrix.
+    Unknown(String, Box<Term>),
+    /// The differential `d(E)`.
+    Diff(Box<Term>),
+}
+
+impl Term {
+    /// A variable.
+    pub fn var(name: &str) -> Term {
+        Term::Var(name.to_string())
+    }
+
+    /// A numeric constant.
+    pub fn num(v: f64) -> Term {
+        Term::Num(Number(v))
+    }
+
+    /// The shape of this term, computed bottom-up from the variables' shapes.
+    /// `None` if a variable is missing from `env` or the term is ill-shaped.
+    pub fn shape(&self, env: &Env) -> Option<Shape> {
+        use Term::*;
+        Some(match self {
+            Var(n) => env.shape(n)?.clone(),
+            Num(_) => Shape::scalar(),
+            Identity(d) => Shape::new(d.clone(), d.clone()),
+            Ones(s) | Zero(s) => s.clone(),
+            Neg(a) | Inverse(a) | Diff(a) | Pow(a, _) => a.shape(env)?,
+            Add(ts) => {
+                let first = ts.first()?.shape(env)?;
+                for t in &ts[1..] {
+                    if t.shape(env)? != first {
+                        return None;
+                    }
+                }
+                first
+            }
+            Mul(ts) => {
+                let first = ts.first()?.shape(env)?;
+                let mut cols = first.cols.clone();
+                for t in &ts[1..] {
+                    let s = t.shape(env)?;
+                    if s.rows != cols {
+                        return None;
+                    }
+                    cols = s.cols;
+                }
+                Shape::new(first.rows, cols)
+            }
+            Scale(_, b) | Div(b, _) => b.shape(env)?,
+            Hadamard(a, b) | ElemDiv(a, b) => {
+                let sa = a.shape(env)?;
+                if sa != b.shape(env)? {
+                    return None;
+                }
+                sa
+            }
+            Transpose(a) => a.shape(env)?.transposed(),
+            Apply(f, a) => {
+                let s = a.shape(env)?;
+                match f {
+                    _ if f.is_scalar_valued() => Shape::scalar(),
+                    Func::Diag if s.cols.is_one() => Shape::new(s.rows.clone(), s.rows),
+                    Func::Diag => Shape::new(s.rows, Dim::one()),
+                    _ => s,
+                }
+            }
+            Unknown(..) => Shape::scalar(),
+        })
+    }
+
+    /// Whether `d(·)` occurs anywhere in this term.
+    pub fn has_diff(&self) -> bool {
+        self.any(&|t| matches!(t, Term::Diff(_)))
+    }
+
+    /// Whether the variable `name` occurs anywhere in this term.
+    pub fn mentions(&self, name: &str) -> bool {
+        self.any(&|t| matches!(t, Term::Var(n) if n == name))
+    }
+
+    /// Whether any sub-term (this one included) satisfies `pred`.
+    pub fn any(&self, pred: &dyn Fn(&Term) -> bool) -> bool {
+        if pred(self) {
+            return true;
+        }
+        self.children().iter().any(|c| c.any(pred))
+    }
+
+    /// The direct sub-terms, left to right.
+    pub fn children(&self) -> Vec<&Term> {
+        use Term::*;
+        match self {
+            Var(_) | Num(_) | Identity(_) | Ones(_) | Zero(_) => vec![],
+            Neg(a) | Transpose(a) | Inverse(a) | Pow(a, _) | Apply(_, a) | Unknown(_, a)
+            | Diff(a) => vec![a],
+            Add(ts) | Mul(ts) => ts.iter().collect(),
+            Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) => vec![a, b],
+        }
+    }
+
+    /// The variables of this term, in name order, without repeats.
+    pub fn variables(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        self.collect_vars(&mut out);
+        out.into_iter().collect()
+    }
+
+    fn collect_vars(&self, out: &mut std::collections::BTreeSet<String>) {
+        if let Term::Var(n) = self {
+            out.insert(n.clone());
+        }
+        for c in self.children() {
+            c.collect_vars(out);
+        }
+    }
+}
