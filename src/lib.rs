@@ -11,3 +11,5 @@ pub use error::{Error, Result};
 pub use problem::Problem;
 pub use shape::{Dim, Env, Kind, Shape, VarInfo};
 pub use term::{Func, Number, Term};
+pub mod engine;
+pub mod render;

@@ -1,0 +1,453 @@
+//! The engine: gradients by the matrix differential, stage by stage.
+//!
+//! 1. **Differential** (egg, [`rules::differential`]): `d(f)` is rewritten
+//!    until every `d` sits on a variable. For `L(E)` the engine introduces
+//!    `Y = E`, `G = ∂L/∂Y` and writes `dL = tr(Gᵀ dY)`.
+//! 2. **Hold the others constant**: for each variable `V`, every other
+//!    differential is set to zero.
+//! 3. **Identification** (egg, [`rules::trace`]): linearity, the cyclic
+//!    property, the transpose of a scalar and the Hadamard adjoint bring `dL`
+//!    to `tr(Aᵀ dV)`, and `∂L/∂V = A` is read off.
+//! 4. **Simplification** (egg, [`rules::simplify`]) of `A`.
+//!
+//! Each stage's steps are egg's explanation of how the starting term became
+//! the extracted one, with each step named by its rule.
+
+#[allow(missing_docs)] // egg's define_language! cannot document its variants.
+pub mod lang;
+pub mod rule;
+pub mod rules;
+pub mod stage;
+
+use std::collections::BTreeSet;
+
+use egg::{Language, RecExpr};
+
+use crate::error::{Error, Result};
+use crate::problem::Problem;
+use crate::render::text::{self, Style};
+use crate::shape::{Kind, Shape, VarInfo};
+use crate::term::Term;
+use lang::{Ctx, Math};
+pub use stage::{Limits, StageStats};
+
+/// The symbol for the gradient of unknown function `name`: `G` for `L`,
+/// `G_f` for `f`.
+pub fn gradient_symbol(name: &str) -> String {
+    if name == "L" { "G".to_string() } else { format!("G_{name}") }
+}
+
+/// Options of a derivation.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The variables to differentiate by; empty means every variable.
+    pub wrt: Vec<String>,
+    /// The budget of each e-graph run.
+    pub limits: Limits,
+}
+
+/// The left-hand side of a derivation line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lhs {
+    /// `dF = …` for the named function or intermediate.
+    Differential(String),
+    /// `= …`, continuing the previous line.
+    Same,
+    /// `∂F/∂V = …`.
+    Gradient(String, String),
+}
+
+/// One line of a derivation: an equation and the rule that justifies it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// What the line equates.
+    pub lhs: Lhs,
+    /// The right-hand side.
+    pub expr: Term,
+    /// Why it holds (the rule's name).
+    pub rule: String,
+}
+
+/// A symbol the derivation introduces, such as `Y = XW + B` or `G = ∂L/∂Y`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    /// The symbol.
+    pub name: String,
+    /// What it stands for, as a term (`Y = XW + B`), if it is one.
+    pub value: Option<Term>,
+    /// What it means when it is not a term (`∂L/∂Y`).
+    pub meaning: String,
+    /// Its shape.
+    pub shape: Shape,
+}
+
+/// The gradient with respect to one variable, and how it was found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradient {
+    /// The variable.
+    pub wrt: String,
+    /// Its shape (the gradient has the same shape).
+    pub shape: Shape,
+    /// The gradient.
+    pub result: Term,
+    /// The lines from `dF` to `∂F/∂V = result`.
+    pub steps: Vec<Step>,
+}
+
+/// A whole derivation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derivation {
+    /// The problem, with the introduced symbols (`G`) added to its environment.
+    pub problem: Problem,
+    /// The name of the differentiated function (`L` or `f`).
+    pub function: String,
+    /// Introduced symbols.
+    pub definitions: Vec<Definition>,
+    /// The lines shared by every gradient (`dL = tr(Gᵀ dY)`, `dY = …`).
+    pub preamble: Vec<Step>,
+    /// One gradient per variable.
+    pub gradients: Vec<Gradient>,
+    /// What each e-graph run did.
+    pub stats: Vec<StageStats>,
+}
+
+fn show(t: &Term) -> String {
+    text::show(t, Style::default())
+}
+
+/// Derives the gradients of a scalar expression.
+pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
+    if !problem.shape.is_scalar() {
+        return Err(Error::Usage(format!(
+            "{} is a {} matrix, not a scalar: a gradient needs a scalar function (wrap it, e.g. tr(…), sum(…) or L(…))",
+            problem.source, problem.shape
+        )));
+    }
+    let mut problem = problem.clone();
+    let vars: Vec<String> = problem.term.variables();
+    let wrt: Vec<String> = if opts.wrt.is_empty() {
+        vars.clone()
+    } else {
+        for v in &opts.wrt {
+            if problem.env.get(v).is_none() {
+                return Err(Error::Usage(format!(
+                    "--wrt {v}: {v} is not a variable of {} (its variables: {})",
+                    problem.source,
+                    vars.join(", ")
+                )));
+            }
+        }
+        opts.wrt.clone()
+    };
+
+    // Introduce the gradients of the unknown functions.
+    let mut definitions = Vec::new();
+    let mut unknowns = Vec::new();
+    collect_unknowns(&problem.term, &problem, &mut unknowns);
+    for (name, arg_shape) in &unknowns {
+        let g = gradient_symbol(name);
+        problem.env.vars.insert(
+            g.clone(),
+            VarInfo { kind: Kind::Matrix, shape: arg_shape.clone(), symmetric: false },
+        );
+        let _ = g;
+    }
+
+    let mut ctx = Ctx::new(problem.env.clone());
+    for v in &vars {
+        ctx.var_atom(v);
+    }
+    for (name, _) in &unknowns {
+        ctx.var_atom(&gradient_symbol(name));
+    }
+    let mut stats = Vec::new();
+    let mut preamble = Vec::new();
+
+    // dF, with F = L(Y) introducing Y when the whole input is one unknown function.
+    let (function, outer, inner) = match &problem.term {
+        Term::Unknown(name, arg) => (name.clone(), Some(gradient_symbol(name)), (**arg).clone()),
+        t => ("f".to_string(), None, t.clone()),
+    };
+    let (differential, dlabel) = differentiate(&mut ctx, &inner, opts, &mut stats)?;
+    let total = match &outer {
+        Some(g) => {
+            let y = fresh_name("Y", &problem);
+            let yshape = inner.shape(&problem.env).unwrap_or_else(Shape::scalar);
+            definitions.push(Definition { name: y.clone(), value: Some(inner.clone()), meaning: String::new(), shape: yshape.clone() });
+            definitions.push(Definition {
+                name: g.clone(),
+                value: None,
+                meaning: format!("∂{}/∂{y}", text::name(&function, Style::default())),
+                shape: yshape,
+            });
+            preamble.push(Step {
+                lhs: Lhs::Differential(function.clone()),
+                expr: tr(Term::Mul(vec![Term::Transpose(Box::new(Term::var(g))), Term::Diff(Box::new(Term::var(&y)))])),
+                rule: "differential of L".to_string(),
+            });
+            preamble.push(Step { lhs: Lhs::Differential(y), expr: differential.clone(), rule: dlabel });
+            tr(mul2(Term::Transpose(Box::new(Term::var(g))), differential))
+        }
+        None => {
+            preamble.push(Step { lhs: Lhs::Differential(function.clone()), expr: differential.clone(), rule: dlabel });
+            differential
+        }
+    };
+    for (name, _) in unknowns.iter().filter(|(n, _)| Some(gradient_symbol(n)) != outer) {
+        let g = gradient_symbol(name);
+        let shape = problem.env.shape(&g).cloned().unwrap_or_else(Shape::scalar);
+        definitions.push(Definition {
+            name: g,
+            value: None,
+            meaning: format!("∂{}/∂(argument of {})", text::name(name, Style::default()), text::name(name, Style::default())),
+            shape,
+        });
+    }
+
+    let mut gradients = Vec::new();
+    for v in &wrt {
+        let g = gradient(&mut ctx, &problem, &function, &total, v, &vars, opts, &mut stats)?;
+        gradients.push(g);
+    }
+    Ok(Derivation { problem, function, definitions, preamble, gradients, stats })
+}
+
+fn fresh_name(base: &str, problem: &Problem) -> String {
+    if problem.env.get(base).is_none() {
+        return base.to_string();
+    }
+    (1..).map(|i| format!("{base}_{i}")).find(|n| problem.env.get(n).is_none()).expect("a free name")
+}
+
+fn collect_unknowns(t: &Term, problem: &Problem, out: &mut Vec<(String, Shape)>) {
+    if let Term::Unknown(name, arg) = t
+        && !out.iter().any(|(n, _)| n == name)
+    {
+        out.push((name.clone(), arg.shape(&problem.env).unwrap_or_else(Shape::scalar)));
+    }
+    for c in t.children() {
+        collect_unknowns(c, problem, out);
+    }
+}
+
+fn tr(t: Term) -> Term {
+    Term::Apply(crate::term::Func::Tr, Box::new(t))
+}
+
+fn mul2(a: Term, b: Term) -> Term {
+    let mut fs = vec![a];
+    match b {
+        Term::Mul(more) => fs.extend(more),
+        b => fs.push(b),
+    }
+    Term::Mul(fs)
+}
+
+/// The differential of `t`, and the names of the rules that produced it.
+fn differentiate(ctx: &mut Ctx, t: &Term, opts: &Options, stats: &mut Vec<StageStats>) -> Result<(Term, String)> {
+    let start = ctx.to_rec(&Term::Diff(Box::new(t.clone())));
+    let mut st = stage::run(ctx, start, rules::differential::RULES, &opts.limits, "differential", &show(t))?;
+    let (cost, best) = st.best(st.root, stage::DiffDone);
+    if cost >= usize::MAX / 4 {
+        let stuck = stuck_differential(&ctx.from_rec(&st.best(st.root, stage::Size).1));
+        return Err(Error::Unsupported {
+            at: stuck.as_ref().map(show).unwrap_or_else(|| show(t)),
+            reason: "no differential rule applies to it".to_string(),
+        });
+    }
+    let steps = st.steps(ctx, rules::differential::RULES, &best, show);
+    stats.push(st.finish());
+    let mut names: Vec<String> = Vec::new();
+    for s in &steps {
+        for r in s.rule.split(", ") {
+            if !names.iter().any(|n| n == r) {
+                names.push(r.to_string());
+            }
+        }
+    }
+    let shown: Vec<&String> = names.iter().filter(|n| *n != "linearity of d").collect();
+    let label = if shown.is_empty() {
+        names.join(", ")
+    } else {
+        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    };
+    Ok((ctx.from_rec(&best), label))
+}
+
+fn stuck_differential(t: &Term) -> Option<Term> {
+    if let Term::Diff(a) = t
+        && !matches!(**a, Term::Var(_))
+    {
+        return Some((**a).clone());
+    }
+    t.children().into_iter().find_map(stuck_differential)
+}
+
+/// Sets `d(U)` to zero for every variable `U ≠ v`, and drops the zero terms.
+fn hold_constant(t: &Term, v: &str) -> Option<Term> {
+    use Term::*;
+    Some(match t {
+        Diff(a) => match &**a {
+            Var(n) if n != v => return None,
+            _ => t.clone(),
+        },
+        Add(ts) => {
+            let kept: Vec<Term> = ts.iter().filter_map(|x| hold_constant(x, v)).collect();
+            match kept.len() {
+                0 => return None,
+                1 => kept.into_iter().next().expect("one term"),
+                _ => Add(kept),
+            }
+        }
+        _ if !t.has_diff() => t.clone(),
+        Mul(fs) => Mul(fs.iter().map(|f| if f.has_diff() { hold_constant(f, v) } else { Some(f.clone()) }).collect::<Option<_>>()?),
+        Neg(a) => Neg(Box::new(hold_constant(a, v)?)),
+        Transpose(a) => Transpose(Box::new(hold_constant(a, v)?)),
+        Apply(f, a) => Apply(*f, Box::new(hold_constant(a, v)?)),
+        Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) => {
+            let a2 = if a.has_diff() { hold_constant(a, v)? } else { (**a).clone() };
+            let b2 = if b.has_diff() { hold_constant(b, v)? } else { (**b).clone() };
+            match t {
+                Scale(..) => Scale(Box::new(a2), Box::new(b2)),
+                Hadamard(..) => Hadamard(Box::new(a2), Box::new(b2)),
+                ElemDiv(..) => ElemDiv(Box::new(a2), Box::new(b2)),
+                _ => Div(Box::new(a2), Box::new(b2)),
+            }
+        }
+        other => other.clone(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gradient(
+    ctx: &mut Ctx,
+    problem: &Problem,
+    function: &str,
+    total: &Term,
+    v: &str,
+    vars: &[String],
+    opts: &Options,
+    stats: &mut Vec<StageStats>,
+) -> Result<Gradient> {
+    let vshape = problem.env.shape(v).cloned().unwrap_or_else(Shape::scalar);
+    let mut steps = Vec::new();
+    let Some(held) = hold_constant(total, v) else {
+        let zero = if vshape.is_scalar() { Term::num(0.0) } else { Term::Zero(vshape.clone()) };
+        steps.push(Step {
+            lhs: Lhs::Gradient(function.to_string(), v.to_string()),
+            expr: zero.clone(),
+            rule: format!("d{v} does not occur in d{function}"),
+        });
+        return Ok(Gradient { wrt: v.to_string(), shape: vshape, result: zero, steps });
+    };
+    let others: Vec<&str> = differentials(total).into_iter().filter(|u| u != v).map(|u| vars.iter().find(|x| **x == u).map(String::as_str).unwrap_or("")).filter(|s| !s.is_empty()).collect();
+    let hold_rule = if others.is_empty() {
+        "substitute".to_string()
+    } else {
+        let names: Vec<String> = others.iter().map(|o| text::name(o, Style::default())).collect();
+        format!("hold {} constant", names.join(", "))
+    };
+    if !others.is_empty() || outer_is_unknown(total) {
+        steps.push(Step { lhs: Lhs::Differential(function.to_string()), expr: held.clone(), rule: hold_rule });
+    }
+
+    let at = format!("∂{}/∂{}", text::name(function, Style::default()), text::name(v, Style::default()));
+    let start = ctx.to_rec(&held);
+    let mut st = stage::run(ctx, start, rules::trace::RULES, &opts.limits, &format!("identification {at}"), &show(&held))?;
+    let Some((a_id, dv_id)) = identification(&st) else {
+        let best = ctx.from_rec(&st.best(st.root, stage::Size).1);
+        return Err(Error::Unsupported {
+            at: show(&best),
+            reason: format!("could not bring d{function} to the form tr(Aᵀ d{v})"),
+        });
+    };
+    let (_, a_best) = st.best(a_id, stage::Size);
+    let (_, dv_best) = st.best(dv_id, stage::Size);
+    let target = identification_expr(&a_best, &dv_best);
+    for s in st.steps(ctx, rules::trace::RULES, &target, show) {
+        steps.push(Step { lhs: Lhs::Same, expr: s.term, rule: s.rule });
+    }
+    stats.push(st.finish());
+    let a = ctx.from_rec(&a_best);
+
+    // Simplify A.
+    let start = ctx.to_rec(&a);
+    let mut st = stage::run(ctx, start, rules::simplify::RULES, &opts.limits, &format!("simplification {at}"), &show(&a))?;
+    let (_, best) = st.best(st.root, stage::Size);
+    let simp_steps = st.steps(ctx, rules::simplify::RULES, &best, show);
+    stats.push(st.finish());
+    let result = ctx.from_rec(&best);
+    let lhs = Lhs::Gradient(function.to_string(), v.to_string());
+    if simp_steps.is_empty() {
+        steps.push(Step { lhs, expr: result.clone(), rule: "identification".to_string() });
+    } else {
+        steps.push(Step { lhs, expr: a, rule: "identification".to_string() });
+        for s in simp_steps {
+            steps.push(Step { lhs: Lhs::Same, expr: s.term, rule: s.rule });
+        }
+    }
+    Ok(Gradient { wrt: v.to_string(), shape: vshape, result, steps })
+}
+
+/// Whether `t` is the `tr(Gᵀ dY)` of an unknown function, where substituting
+/// `dY` is a step of its own.
+fn outer_is_unknown(t: &Term) -> bool {
+    matches!(t, Term::Apply(crate::term::Func::Tr, a) if matches!(&**a, Term::Mul(fs) if matches!(fs.first(), Some(Term::Transpose(_)))))
+}
+
+/// The variables whose differentials occur in `t`, in order of appearance.
+fn differentials(t: &Term) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    fn walk(t: &Term, out: &mut BTreeSet<String>) {
+        if let Term::Diff(a) = t
+            && let Term::Var(n) = &**a
+        {
+            out.insert(n.clone());
+        }
+        for c in t.children() {
+            walk(c, out);
+        }
+    }
+    walk(t, &mut out);
+    out.into_iter().collect()
+}
+
+/// The classes of `A` and `dV` in a root of the form `tr(Aᵀ dV)`.
+fn identification(st: &stage::Stage) -> Option<(egg::Id, egg::Id)> {
+    let eg = &st.egraph;
+    eg[st.root].nodes.iter().find_map(|n| {
+        let Math::Trace(x) = n else { return None };
+        eg[*x].nodes.iter().find_map(|m| match m {
+            Math::Mul(fs) if fs.len() == 2 => {
+                let a = rules::find_node(eg, fs[0], |k| match k {
+                    Math::Transpose(a) if !eg[*a].data.has_d => Some(*a),
+                    _ => None,
+                })?;
+                let is_dv = eg[fs[1]].nodes.iter().any(|k| matches!(k, Math::D(v) if rules::var_of(eg, *v).is_some()));
+                is_dv.then_some((a, fs[1]))
+            }
+            _ => None,
+        })
+    })
+}
+
+/// The `RecExpr` of `tr(Aᵀ dV)`.
+fn identification_expr(a: &RecExpr<Math>, dv: &RecExpr<Math>) -> RecExpr<Math> {
+    let mut e: RecExpr<Math> = RecExpr::default();
+    let a_root = append(&mut e, a);
+    let at = e.add(Math::Transpose(a_root));
+    let dv_root = append(&mut e, dv);
+    let m = e.add(Math::Mul(vec![at, dv_root].into()));
+    e.add(Math::Trace(m));
+    e
+}
+
+fn append(e: &mut RecExpr<Math>, other: &RecExpr<Math>) -> egg::Id {
+    let offset = e.as_ref().len();
+    let mut last = egg::Id::from(0);
+    for node in other.as_ref() {
+        let n = node.clone().map_children(|c| egg::Id::from(usize::from(c) + offset));
+        last = e.add(n);
+    }
+    last
+}

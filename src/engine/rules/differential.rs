@@ -1,0 +1,319 @@
+//! The differential stage: rules that push `d(·)` down to the variables.
+//!
+//! Every rule matches `d(E)` for one operator at the top of `E` and adds the
+//! differential of that operator, with `d(·)` applied to its operands. Each
+//! match adds a number of e-nodes bounded by the operator's arity (a product of
+//! k factors: k terms of k factors), and the stage ends when every `d` sits on
+//! a variable, so it saturates after as many iterations as the expression is
+//! deep.
+
+use egg::{Id, Language};
+
+use super::{has_d, is_const, is_scalar, ones_of, shape, zero_of};
+use crate::engine::lang::{Atom, EG, Math};
+use crate::engine::rule::{Pat, Proposal, Rule, p};
+use crate::term::Func;
+
+/// The rule table of the differential stage.
+pub const RULES: &[Rule] = &[
+    Rule { id: "d-constant",   name: "differential of a constant", f: d_constant },
+    Rule { id: "d-linear",     name: "linearity of d",             f: d_linear },
+    Rule { id: "d-product",    name: "product rule",               f: d_product },
+    Rule { id: "d-quotient",   name: "quotient rule",              f: d_quotient },
+    Rule { id: "d-transpose",  name: "d(Aᵀ) = (dA)ᵀ",              f: d_transpose },
+    Rule { id: "d-inverse",    name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",       f: d_inverse },
+    Rule { id: "d-power",      name: "power rule",                 f: d_power },
+    Rule { id: "d-trace",      name: "d tr(A) = tr(dA)",           f: d_trace },
+    Rule { id: "d-det",        name: "Jacobi's formula",           f: d_det },
+    Rule { id: "d-logdet",     name: "d logdet(A) = tr(A⁻¹ dA)",   f: d_logdet },
+    Rule { id: "d-norm",       name: "differential of the norm",   f: d_norm },
+    Rule { id: "d-elementwise", name: "chain rule (elementwise)",  f: d_elementwise },
+    Rule { id: "d-unknown",    name: "differential of L",          f: d_unknown },
+];
+
+/// Proposals for every node `inner` of the class under a `d(·)` node.
+fn under_d(eg: &EG, node: &Math, f: impl Fn(&Math) -> Option<Pat>) -> Vec<Proposal> {
+    let Math::D(a) = node else { return vec![] };
+    eg[*a]
+        .nodes
+        .iter()
+        .filter_map(|inner| {
+            let to = f(inner)?;
+            let from = p::d(Pat::node(inner.clone(), inner.children().iter().map(|&c| p::c(c)).collect()));
+            Some(Proposal { from, to })
+        })
+        .collect()
+}
+
+/// `dA`, or nothing when `A` is constant.
+fn d_of(eg: &EG, id: Id) -> Option<Pat> {
+    (!is_const(eg, id)).then(|| p::d(p::c(id)))
+}
+
+fn sum_or_zero(eg: &EG, id: Id, terms: Vec<Pat>) -> Pat {
+    if terms.is_empty() {
+        match shape(eg, id) {
+            Some(s) => zero_of(eg, s),
+            None => p::num(0.0),
+        }
+    } else {
+        p::add(terms)
+    }
+}
+
+fn d_constant(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::D(a) = node else { return vec![] };
+    if !is_const(eg, *a) || has_d(eg, *a) {
+        return vec![];
+    }
+    let Some(s) = shape(eg, *a) else { return vec![] };
+    // Matched as d(class): the constant itself may have many spellings.
+    vec![Proposal { from: p::d(p::c(*a)), to: zero_of(eg, s) }]
+}
+
+fn d_linear(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Add(ts) => Some(sum_or_zero(eg, id, ts.iter().filter_map(|&t| d_of(eg, t)).collect())),
+        Math::Neg(a) => Some(p::neg(p::d(p::c(*a)))),
+        Math::Sum(a) => Some(p::op1(Math::Sum(Id::from(0)), p::d(p::c(*a)))),
+        Math::Diag(a) => Some(p::op1(Math::Diag(Id::from(0)), p::d(p::c(*a)))),
+        _ => None,
+    })
+}
+
+fn d_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Mul(fs) => {
+            let terms = (0..fs.len())
+                .filter(|&i| !is_const(eg, fs[i]))
+                .map(|i| {
+                    let factors = fs
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &f)| if i == j { p::d(p::c(f)) } else { p::c(f) })
+                        .collect();
+                    p::mul(factors)
+                })
+                .collect();
+            Some(sum_or_zero(eg, id, terms))
+        }
+        Math::Scale([s, a]) => {
+            let mut terms = Vec::new();
+            if let Some(ds) = d_of(eg, *s) {
+                terms.push(p::scale(ds, p::c(*a)));
+            }
+            if let Some(da) = d_of(eg, *a) {
+                terms.push(p::scale(p::c(*s), da));
+            }
+            Some(sum_or_zero(eg, id, terms))
+        }
+        Math::Had([a, b]) => {
+            let mut terms = Vec::new();
+            if let Some(da) = d_of(eg, *a) {
+                terms.push(p::had(da, p::c(*b)));
+            }
+            if let Some(db) = d_of(eg, *b) {
+                terms.push(p::had(p::c(*a), db));
+            }
+            Some(sum_or_zero(eg, id, terms))
+        }
+        _ => None,
+    })
+}
+
+fn d_quotient(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        // d(A ./ B) = dA ./ B − (A ./ (B ⊙ B)) ⊙ dB
+        Math::EDiv([a, b]) => {
+            let mut terms = Vec::new();
+            if let Some(da) = d_of(eg, *a) {
+                terms.push(p::ediv(da, p::c(*b)));
+            }
+            if let Some(db) = d_of(eg, *b) {
+                let coef = p::ediv(p::c(*a), p::had(p::c(*b), p::c(*b)));
+                terms.push(p::neg(p::had(coef, db)));
+            }
+            Some(sum_or_zero(eg, id, terms))
+        }
+        // d(A / s) = dA / s − (ds / s²) A
+        Math::Div([a, s]) => {
+            let mut terms = Vec::new();
+            if let Some(da) = d_of(eg, *a) {
+                terms.push(p::div(da, p::c(*s)));
+            }
+            if let Some(ds) = d_of(eg, *s) {
+                let coef = p::div(ds, p::pow(p::c(*s), 2));
+                terms.push(p::neg(p::scale(coef, p::c(*a))));
+            }
+            Some(sum_or_zero(eg, id, terms))
+        }
+        _ => None,
+    })
+}
+
+fn d_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Transpose(a) => Some(p::t(p::d(p::c(*a)))),
+        _ => None,
+    })
+}
+
+// Matrix Cookbook (59): d(X⁻¹) = −X⁻¹ (dX) X⁻¹.
+fn d_inverse(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Inv(a) => Some(p::neg(p::mul(vec![
+            p::inv(p::c(*a)),
+            p::d(p::c(*a)),
+            p::inv(p::c(*a)),
+        ]))),
+        _ => None,
+    })
+}
+
+fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| {
+        let Math::Pow([a, k]) = inner else { return None };
+        let k = super::num(eg, *k)? as i64;
+        let pw = |e: i64| match e {
+            1 => p::c(*a),
+            e => p::pow(p::c(*a), e),
+        };
+        if k == 0 {
+            return Some(sum_or_zero(eg, id, vec![]));
+        }
+        if is_scalar(eg, *a) {
+            // The norm squared has a rule of its own.
+            if k == 2 && eg[*a].nodes.iter().any(|n| matches!(n, Math::Norm(_))) {
+                return None;
+            }
+            // d(s^k) = k s^(k−1) ds
+            let coef = if k == 1 { p::num(1.0) } else { p::scale(p::num(k as f64), pw(k - 1)) };
+            return Some(p::scale(coef, p::d(p::c(*a))));
+        }
+        if k < 0 {
+            // A^(−k) = (A^k)⁻¹: d = −A^(−k) d(A^k) A^(−k)
+            let pos = pw(-k);
+            return Some(p::neg(p::mul(vec![pw(k), p::d(pos), pw(k)])));
+        }
+        // d(A^k) = Σ_{i<k} A^i dA A^(k−1−i)
+        let terms = (0..k)
+            .map(|i| {
+                let mut fs = Vec::new();
+                if i > 0 {
+                    fs.push(pw(i));
+                }
+                fs.push(p::d(p::c(*a)));
+                if k - 1 - i > 0 {
+                    fs.push(pw(k - 1 - i));
+                }
+                p::mul(fs)
+            })
+            .collect();
+        Some(p::add(terms))
+    })
+}
+
+fn d_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Trace(a) => Some(p::tr(p::d(p::c(*a)))),
+        _ => None,
+    })
+}
+
+// Matrix Cookbook (46): d det(X) = det(X) tr(X⁻¹ dX).
+fn d_det(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Det(a) => Some(p::scale(
+            p::op1(Math::Det(Id::from(0)), p::c(*a)),
+            p::tr(p::mul(vec![p::inv(p::c(*a)), p::d(p::c(*a))])),
+        )),
+        _ => None,
+    })
+}
+
+// Matrix Cookbook (43): d ln det(X) = tr(X⁻¹ dX).
+fn d_logdet(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| match inner {
+        Math::Logdet(a) => Some(p::tr(p::mul(vec![p::inv(p::c(*a)), p::d(p::c(*a))]))),
+        _ => None,
+    })
+}
+
+fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let mut out = under_d(eg, node, |inner| match inner {
+        // d‖A‖ = tr(Aᵀ dA) / ‖A‖
+        Math::Norm(a) => Some(p::div(
+            p::tr(p::mul(vec![p::t(p::c(*a)), p::d(p::c(*a))])),
+            p::op1(Math::Norm(Id::from(0)), p::c(*a)),
+        )),
+        _ => None,
+    });
+    // d‖A‖² = 2 tr(Aᵀ dA)   (Matrix Cookbook (128) for the Frobenius norm)
+    let Math::D(x) = node else { return out };
+    for inner in &eg[*x].nodes {
+        let Math::Pow([n, k]) = inner else { continue };
+        if super::num(eg, *k) != Some(2.0) {
+            continue;
+        }
+        for m in &eg[*n].nodes {
+            let Math::Norm(a) = m else { continue };
+            out.push(Proposal {
+                from: p::d(p::op2(inner.clone(), p::op1(m.clone(), p::c(*a)), p::c(*k))),
+                to: p::scale(p::num(2.0), p::tr(p::mul(vec![p::t(p::c(*a)), p::d(p::c(*a))]))),
+            });
+        }
+    }
+    out
+}
+
+/// `f′(A)` for an elementwise function `f`.
+fn derivative(eg: &EG, f: Func, a: Id) -> Option<Pat> {
+    let ones = ones_of(eg, shape(eg, a)?);
+    let ap = || p::c(a);
+    let app = |g: Func, x: Pat| p::op1(Math::apply(g, Id::from(0)), x);
+    Some(match f {
+        Func::Exp => app(Func::Exp, ap()),
+        Func::Log => p::ediv(ones, ap()),
+        Func::Sin => app(Func::Cos, ap()),
+        Func::Cos => p::neg(app(Func::Sin, ap())),
+        Func::Tanh => p::add(vec![ones, p::neg(p::had(app(Func::Tanh, ap()), app(Func::Tanh, ap())))]),
+        Func::Sqrt => p::ediv(ones, p::scale(p::num(2.0), app(Func::Sqrt, ap()))),
+        Func::Sigmoid => p::had(
+            app(Func::Sigmoid, ap()),
+            p::add(vec![ones, p::neg(app(Func::Sigmoid, ap()))]),
+        ),
+        Func::Relu => app(Func::Step, ap()),
+        Func::Softplus => app(Func::Sigmoid, ap()),
+        Func::Step => return None,
+        _ => return None,
+    })
+}
+
+fn d_elementwise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| {
+        let (f, a) = inner.as_func()?;
+        if !f.is_elementwise() {
+            return None;
+        }
+        if f == Func::Step {
+            // The step function is flat wherever it is differentiable.
+            return Some(zero_of(eg, shape(eg, a)?));
+        }
+        let fp = derivative(eg, f, a)?;
+        Some(p::had(fp, p::d(p::c(a))))
+    })
+}
+
+fn d_unknown(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| {
+        let Math::Unknown([name, a]) = inner else { return None };
+        let fname = super::find_node(eg, *name, |n| match n {
+            Math::Atom(Atom::Fname(i)) => Some(*i),
+            _ => None,
+        })?;
+        let ctx = &eg.analysis.ctx;
+        let g = super::super::gradient_symbol(ctx.fnames.get(fname as usize)?);
+        let gi = ctx.vars.iter().position(|v| *v == g)?;
+        Some(p::tr(p::mul(vec![p::t(p::atom(Atom::Var(gi as u32))), p::d(p::c(*a))])))
+    })
+}

@@ -1,0 +1,4 @@
+//! Renderers: terms and derivations as text, LaTeX, JSON and code.
+
+pub mod numpy;
+pub mod text;

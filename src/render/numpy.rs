@@ -1,0 +1,166 @@
+//! Terms as NumPy and PyTorch expressions over the variable names.
+
+use crate::shape::{Dim, Env, Shape};
+use crate::term::{Func, Term};
+
+/// Which array library the code is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lib {
+    /// NumPy, imported as `np`.
+    Numpy,
+    /// PyTorch, imported as `torch`.
+    Torch,
+}
+
+/// Binding strength in Python, loosest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Sum,
+    Product,
+    Unary,
+    Power,
+    Atom,
+}
+
+/// The Python expression of `t`, for variables bound to arrays of the shapes in `env`.
+pub fn code(t: &Term, env: &Env, lib: Lib) -> String {
+    Writer { env, lib }.expr(t).0
+}
+
+struct Writer<'a> {
+    env: &'a Env,
+    lib: Lib,
+}
+
+impl Writer<'_> {
+    fn m(&self) -> &'static str {
+        match self.lib {
+            Lib::Numpy => "np",
+            Lib::Torch => "torch",
+        }
+    }
+
+    /// A Python expression of a dimension's size.
+    fn size(&self, d: &Dim) -> String {
+        match d {
+            Dim::Lit(n) => n.to_string(),
+            Dim::Sym(s) => {
+                for (name, v) in &self.env.vars {
+                    if v.shape.rows == *d {
+                        return format!("{name}.shape[0]");
+                    }
+                    if v.shape.cols == *d {
+                        return format!("{name}.shape[1]");
+                    }
+                }
+                s.clone()
+            }
+        }
+    }
+
+    fn shape_args(&self, s: &Shape) -> String {
+        format!("({}, {})", self.size(&s.rows), self.size(&s.cols))
+    }
+
+    fn wrap(&self, t: &Term, min: Prec) -> String {
+        let (s, p) = self.expr(t);
+        if p < min { format!("({s})") } else { s }
+    }
+
+    fn call(&self, f: &str, t: &Term) -> (String, Prec) {
+        (format!("{}.{f}({})", self.m(), self.expr(t).0), Prec::Atom)
+    }
+
+    fn expr(&self, t: &Term) -> (String, Prec) {
+        let m = self.m();
+        match t {
+            Term::Var(n) => (n.clone(), Prec::Atom),
+            Term::Num(n) if n.0 < 0.0 => (n.to_string(), Prec::Unary),
+            Term::Num(n) => (n.to_string(), Prec::Atom),
+            Term::Identity(d) => (format!("{m}.eye({})", self.size(d)), Prec::Atom),
+            Term::Ones(s) => (format!("{m}.ones({})", self.shape_args(s)), Prec::Atom),
+            Term::Zero(s) => (format!("{m}.zeros({})", self.shape_args(s)), Prec::Atom),
+            Term::Neg(a) => (format!("-{}", self.wrap(a, Prec::Unary)), Prec::Unary),
+            Term::Add(ts) => {
+                let mut s = String::new();
+                for (i, t) in ts.iter().enumerate() {
+                    match t {
+                        Term::Neg(a) if i > 0 => {
+                            s.push_str(" - ");
+                            s.push_str(&self.wrap(a, Prec::Product));
+                        }
+                        _ => {
+                            if i > 0 {
+                                s.push_str(" + ");
+                            }
+                            s.push_str(&self.wrap(t, Prec::Sum));
+                        }
+                    }
+                }
+                (s, Prec::Sum)
+            }
+            Term::Mul(fs) => {
+                let parts: Vec<String> = fs.iter().map(|f| self.wrap(f, Prec::Unary)).collect();
+                (parts.join(" @ "), Prec::Product)
+            }
+            Term::Scale(c, a) => (
+                format!("{} * {}", self.wrap(c, Prec::Unary), self.wrap(a, Prec::Unary)),
+                Prec::Product,
+            ),
+            Term::Hadamard(a, b) => (
+                format!("{} * {}", self.wrap(a, Prec::Product), self.wrap(b, Prec::Unary)),
+                Prec::Product,
+            ),
+            Term::ElemDiv(a, b) | Term::Div(a, b) => (
+                format!("{} / {}", self.wrap(a, Prec::Product), self.wrap(b, Prec::Unary)),
+                Prec::Product,
+            ),
+            Term::Transpose(a) => (format!("{}.T", self.wrap(a, Prec::Atom)), Prec::Atom),
+            Term::Inverse(a) => self.call("linalg.inv", a),
+            Term::Pow(a, k) => {
+                let scalar = a.shape(self.env).is_some_and(|s| s.is_scalar());
+                if scalar {
+                    (format!("{} ** {k}", self.wrap(a, Prec::Atom)), Prec::Power)
+                } else {
+                    (format!("{m}.linalg.matrix_power({}, {k})", self.expr(a).0), Prec::Atom)
+                }
+            }
+            Term::Apply(f, a) => match f {
+                Func::Tr => self.call("trace", a),
+                Func::Det => self.call("linalg.det", a),
+                Func::Logdet => (format!("{m}.linalg.slogdet({})[1]", self.expr(a).0), Prec::Atom),
+                Func::Sum => self.call("sum", a),
+                Func::Norm => self.call("linalg.norm", a),
+                Func::Diag => {
+                    let is_vec = a.shape(self.env).is_some_and(|s| s.cols.is_one());
+                    match (is_vec, self.lib) {
+                        (true, Lib::Numpy) => self.call("diagflat", a),
+                        (true, Lib::Torch) => (format!("torch.diag({}.flatten())", self.wrap(a, Prec::Atom)), Prec::Atom),
+                        (false, _) => (format!("{m}.diag({})[:, None]", self.expr(a).0), Prec::Atom),
+                    }
+                }
+                Func::Log => self.call("log", a),
+                Func::Exp => self.call("exp", a),
+                Func::Sin => self.call("sin", a),
+                Func::Cos => self.call("cos", a),
+                Func::Tanh => self.call("tanh", a),
+                Func::Sqrt => self.call("sqrt", a),
+                Func::Sigmoid => match self.lib {
+                    Lib::Numpy => (format!("1 / (1 + np.exp(-{}))", self.wrap(a, Prec::Unary)), Prec::Product),
+                    Lib::Torch => self.call("sigmoid", a),
+                },
+                Func::Relu => match self.lib {
+                    Lib::Numpy => (format!("np.maximum({}, 0)", self.expr(a).0), Prec::Atom),
+                    Lib::Torch => self.call("relu", a),
+                },
+                Func::Softplus => match self.lib {
+                    Lib::Numpy => (format!("np.logaddexp(0, {})", self.expr(a).0), Prec::Atom),
+                    Lib::Torch => (format!("torch.nn.functional.softplus({})", self.expr(a).0), Prec::Atom),
+                },
+                Func::Step => (format!("({} > 0) * 1.0", self.wrap(a, Prec::Power)), Prec::Product),
+            },
+            Term::Unknown(n, a) => (format!("{n}({})", self.expr(a).0), Prec::Atom),
+            Term::Diff(a) => (format!("d{}", self.wrap(a, Prec::Atom)), Prec::Atom),
+        }
+    }
+}

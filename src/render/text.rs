@@ -1,0 +1,213 @@
+//! Terms as mathematics in plain text: Unicode (`G Wᵀ`, `X⁻¹`, `⊙`) or ASCII
+//! (`G W^T`, `X^-1`, `.*`).
+
+use crate::term::{Func, Term};
+
+/// Text style.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Plain ASCII instead of Unicode.
+    pub ascii: bool,
+}
+
+/// Binding strength, loosest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Sum,
+    Product,
+    Unary,
+    Postfix,
+    Atom,
+}
+
+/// The display name of a variable: Greek names as Greek letters.
+pub fn name(n: &str, style: Style) -> String {
+    if style.ascii {
+        return n.to_string();
+    }
+    let (base, rest) = match n.find('_') {
+        Some(i) => (&n[..i], &n[i..]),
+        None => (n, ""),
+    };
+    let greek = match base {
+        "alpha" => "α",
+        "beta" => "β",
+        "gamma" => "γ",
+        "delta" => "δ",
+        "epsilon" => "ε",
+        "zeta" => "ζ",
+        "eta" => "η",
+        "theta" => "θ",
+        "iota" => "ι",
+        "kappa" => "κ",
+        "lambda" => "λ",
+        "mu" => "μ",
+        "nu" => "ν",
+        "xi" => "ξ",
+        "pi" => "π",
+        "rho" => "ρ",
+        "sigma" => "σ",
+        "tau" => "τ",
+        "phi" => "φ",
+        "chi" => "χ",
+        "psi" => "ψ",
+        "omega" => "ω",
+        "ell" => "ℓ",
+        _ => return n.to_string(),
+    };
+    format!("{greek}{rest}")
+}
+
+fn sup(k: i64) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let mut s = String::new();
+    if k < 0 {
+        s.push('⁻');
+    }
+    for c in k.unsigned_abs().to_string().chars() {
+        s.push(DIGITS[c as usize - '0' as usize]);
+    }
+    s
+}
+
+/// The text of a term.
+pub fn show(t: &Term, style: Style) -> String {
+    let mut out = String::new();
+    write(t, style, &mut out);
+    out
+}
+
+fn prec(t: &Term) -> Prec {
+    match t {
+        Term::Add(_) => Prec::Sum,
+        Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => Prec::Product,
+        Term::Neg(_) => Prec::Unary,
+        Term::Num(n) if n.0 < 0.0 => Prec::Unary,
+        Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) => Prec::Postfix,
+        Term::Diff(_) => Prec::Atom,
+        _ => Prec::Atom,
+    }
+}
+
+fn wrap(t: &Term, min: Prec, style: Style, out: &mut String) {
+    if prec(t) < min {
+        out.push('(');
+        write(t, style, out);
+        out.push(')');
+    } else {
+        write(t, style, out);
+    }
+}
+
+fn write(t: &Term, s: Style, out: &mut String) {
+    let u = !s.ascii;
+    match t {
+        Term::Var(n) => out.push_str(&name(n, s)),
+        Term::Num(n) => out.push_str(&n.to_string()),
+        Term::Identity(_) => out.push('I'),
+        Term::Ones(_) => out.push_str(if u { "𝟙" } else { "ones" }),
+        Term::Zero(_) => out.push('0'),
+        Term::Neg(a) => {
+            out.push_str(if u { "−" } else { "-" });
+            wrap(a, Prec::Unary, s, out);
+        }
+        Term::Add(ts) => {
+            for (i, t) in ts.iter().enumerate() {
+                match t {
+                    Term::Neg(a) if i > 0 => {
+                        out.push_str(if u { " − " } else { " - " });
+                        wrap(a, Prec::Product, s, out);
+                    }
+                    _ => {
+                        if i > 0 {
+                            out.push_str(" + ");
+                        }
+                        wrap(t, Prec::Product, s, out);
+                    }
+                }
+            }
+        }
+        Term::Mul(fs) => {
+            for (i, f) in fs.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                wrap(f, Prec::Postfix, s, out);
+            }
+        }
+        Term::Scale(c, a) => {
+            wrap(c, Prec::Postfix, s, out);
+            out.push(' ');
+            // The scalar binds like a factor of a product.
+            match **a {
+                Term::Mul(_) | Term::Scale(..) => write(a, s, out),
+                _ => wrap(a, Prec::Postfix, s, out),
+            }
+        }
+        Term::Hadamard(a, b) | Term::ElemDiv(a, b) | Term::Div(a, b) => {
+            wrap(a, Prec::Postfix, s, out);
+            out.push_str(match (t, u) {
+                (Term::Hadamard(..), true) => " ⊙ ",
+                (Term::Hadamard(..), false) => " .* ",
+                (Term::ElemDiv(..), _) => " ./ ",
+                _ => " / ",
+            });
+            wrap(b, Prec::Postfix, s, out);
+        }
+        Term::Transpose(a) => match &**a {
+            Term::Inverse(b) if u => {
+                wrap(b, Prec::Atom, s, out);
+                out.push_str("⁻ᵀ");
+            }
+            _ => {
+                wrap(a, Prec::Atom, s, out);
+                out.push_str(if u { "ᵀ" } else { "^T" });
+            }
+        },
+        Term::Inverse(a) => {
+            wrap(a, Prec::Atom, s, out);
+            out.push_str(if u { "⁻¹" } else { "^-1" });
+        }
+        Term::Pow(a, k) => {
+            wrap(a, Prec::Atom, s, out);
+            if u {
+                out.push_str(&sup(*k));
+            } else if *k < 0 {
+                out.push_str(&format!("^({k})"));
+            } else {
+                out.push_str(&format!("^{k}"));
+            }
+        }
+        Term::Apply(Func::Norm, a) => {
+            out.push_str(if u { "‖" } else { "||" });
+            write(a, s, out);
+            out.push_str(if u { "‖" } else { "||" });
+        }
+        Term::Apply(f, a) => {
+            let fname = match f {
+                Func::Sigmoid if u => "σ",
+                f => f.name(),
+            };
+            out.push_str(fname);
+            out.push('(');
+            write(a, s, out);
+            out.push(')');
+        }
+        Term::Unknown(n, a) => {
+            out.push_str(&name(n, s));
+            out.push('(');
+            write(a, s, out);
+            out.push(')');
+        }
+        Term::Diff(a) => {
+            out.push('d');
+            if matches!(**a, Term::Var(_)) {
+                write(a, s, out);
+            } else {
+                out.push('(');
+                write(a, s, out);
+                out.push(')');
+            }
+        }
+    }
+}
