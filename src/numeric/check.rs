@@ -81,7 +81,7 @@ pub fn check_gradient(
         sizes: BTreeMap::new(),
     };
     for trial in 0..trials {
-        let (vals, _) = draw_valid(&[f, grad], env, seed, u64::from(trial), |v| {
+        let (vals, g) = draw_valid(&[f, grad], env, seed, u64::from(trial), |v| {
             let y = eval(f, v)?;
             if y.shape() != (1, 1) {
                 return Err(EvalError::NotScalar {
@@ -89,7 +89,7 @@ pub fn check_gradient(
                     shape: y.shape(),
                 });
             }
-            Ok(())
+            eval(grad, v)
         })?;
         let x0 = vals
             .get(wrt)
@@ -102,7 +102,6 @@ pub fn check_gradient(
                 limit: MAX_ENTRIES as u64,
             });
         }
-        let g = eval(grad, &vals)?;
         if g.shape() != x0.shape() {
             return Err(EvalError::GradientShape {
                 var: wrt.to_string(),

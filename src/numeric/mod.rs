@@ -13,6 +13,32 @@
 //! - A declared symmetric variable is compared along symmetric directions
 //!   only; see [`check_gradient`] and the `check` module documentation.
 //! - Everything is deterministic in the seed (ChaCha8).
+//!
+//! Checking ∂ tr(AXB)/∂X = Aᵀ Bᵀ (Matrix Cookbook (100)):
+//!
+//! ```
+//! use matdiff::numeric::check_gradient;
+//! use matdiff::{Dim, Env, Func, Kind, Shape, Term, VarInfo};
+//!
+//! let mut env = Env::default();
+//! for (name, rows, cols) in [("A", "p", "n"), ("X", "n", "m"), ("B", "m", "p")] {
+//!     let shape = Shape::new(Dim::Sym(rows.into()), Dim::Sym(cols.into()));
+//!     let info = VarInfo { kind: Kind::Matrix, shape, symmetric: false };
+//!     env.vars.insert(name.to_string(), info);
+//! }
+//! let f = Term::Apply(
+//!     Func::Tr,
+//!     Box::new(Term::Mul(vec![Term::var("A"), Term::var("X"), Term::var("B")])),
+//! );
+//! let transposed = |name| Term::Transpose(Box::new(Term::var(name)));
+//! let grad = Term::Mul(vec![transposed("A"), transposed("B")]);
+//!
+//! let report = check_gradient(&f, "X", &grad, &env, 1, 3).unwrap();
+//! assert!(report.passed());
+//!
+//! let doubled = Term::Scale(Box::new(Term::num(2.0)), Box::new(grad));
+//! assert!(!check_gradient(&f, "X", &doubled, &env, 1, 3).unwrap().passed());
+//! ```
 
 mod check;
 mod compare;
