@@ -249,3 +249,19 @@ fn directional(
     let d2 = (at(h / 2.0)? - at(-h / 2.0)?) / h;
     Ok((4.0 * d2 - d1) / 3.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_error_is_absolute_between_near_zeros() {
+        let zero = Matrix::zeros(2, 2);
+        let tiny = Matrix::from_element(2, 2, 1e-10);
+        assert_eq!(relative_error(&tiny, &zero), tiny.norm());
+        let one = Matrix::from_element(2, 2, 1.0);
+        assert!(relative_error(&one, &zero) > 1e11);
+        assert!(relative_error(&zero, &one) == 1.0);
+        assert!(relative_error(&(&one * 1.5), &one) == 0.5);
+    }
+}

@@ -44,14 +44,17 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
         Num(x) => scalar(x.value()),
         Identity(d) => {
             let n = vals.dim(d)?;
+            allocatable(n, n)?;
             Matrix::identity(n, n)
         }
         Ones(s) => {
             let (r, c) = vals.shape(s)?;
+            allocatable(r, c)?;
             Matrix::from_element(r, c, 1.0)
         }
         Zero(s) => {
             let (r, c) = vals.shape(s)?;
+            allocatable(r, c)?;
             Matrix::zeros(r, c)
         }
         Neg(a) => -eval(a, vals)?,
@@ -234,6 +237,21 @@ fn domain(func: &'static str, m: &Matrix, ok: impl Fn(f64) -> bool) -> Result<()
     match m.iter().find(|x| !ok(**x)) {
         Some(&value) => Err(EvalError::Domain { func, value }),
         None => Ok(()),
+    }
+}
+
+/// The most entries a constant matrix may have: a literal dimension such as
+/// `I` of order 10¹² must be an error, not an allocation failure.
+pub const MAX_CONSTANT_ENTRIES: usize = 1 << 24;
+
+fn allocatable(r: usize, c: usize) -> Result<(), EvalError> {
+    match r.checked_mul(c) {
+        Some(n) if n <= MAX_CONSTANT_ENTRIES => Ok(()),
+        _ => Err(EvalError::TooLarge {
+            what: format!("a {r}×{c} constant matrix"),
+            size: (r as u64).saturating_mul(c as u64),
+            limit: MAX_CONSTANT_ENTRIES as u64,
+        }),
     }
 }
 

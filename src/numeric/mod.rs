@@ -52,6 +52,6 @@ pub use check::{
 };
 pub use compare::{Comparison, Counterexample, compare};
 pub use error::EvalError;
-pub use eval::{eval, gradient_symbol};
+pub use eval::{MAX_CONSTANT_ENTRIES, eval, gradient_symbol};
 pub use sample::{MAX_LITERAL_DIM, MAX_SIZE, MIN_SIZE, sample};
 pub use values::Values;

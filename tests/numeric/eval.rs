@@ -221,6 +221,10 @@ fn constant_matrices_take_their_sizes_from_the_point() {
         ev(&Term::Identity(dim("m"))),
         Err(EvalError::UnboundDim("m".to_string()))
     );
+    assert!(matches!(
+        ev(&Term::Identity(dim("1000000000000"))),
+        Err(EvalError::TooLarge { .. })
+    ));
 }
 
 #[test]
