@@ -80,6 +80,10 @@ pub enum Error {
         /// The numbers.
         detail: String,
     },
+    /// A term could not be evaluated on concrete numbers.
+    #[error("numeric evaluation failed: {0}")]
+    #[diagnostic(code(matdiff::numeric))]
+    Numeric(#[from] crate::numeric::EvalError),
 }
 
 impl Error {

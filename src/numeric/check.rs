@@ -1,0 +1,267 @@
+//! The numeric check of a derived gradient against finite differences.
+//!
+//! Layout: the gradient of a scalar f with respect to an m×n variable X is the
+//! m×n matrix G with G_ij = ∂f/∂X_ij (denominator layout), so that
+//! df = tr(Gᵀ dX).
+//!
+//! Symmetric variables: for X declared symmetric, only symmetric directions
+//! dX are allowed, and G is compared through them. Entries (i,j) and (j,i) are
+//! perturbed together, and the finite difference is compared with
+//! G_ij + G_ji for i ≠ j and with G_ii on the diagonal. Any G with the same
+//! symmetric part passes; for f = logdet(X) the expected answer is X⁻¹, not
+//! the Matrix Cookbook's 2X⁻¹ − X⁻¹ ∘ I.
+
+use std::collections::BTreeMap;
+
+use nalgebra::DMatrix;
+
+use super::error::EvalError;
+use super::eval::eval;
+use super::sample::sample;
+use super::values::Values;
+use crate::shape::Env;
+use crate::term::Term;
+
+type Matrix = DMatrix<f64>;
+
+/// The relative error under which a check passes (as in `check-cases`).
+pub const TOLERANCE: f64 = 1e-6;
+/// The base finite-difference step, scaled by max(1, |x|) for each entry.
+pub const STEP: f64 = 1e-4;
+/// Below this Frobenius norm both gradients count as zero, and their absolute
+/// difference is reported instead of a relative one.
+pub const ZERO_NORM: f64 = 1e-8;
+/// The most entries a variable may have for finite differences (four
+/// evaluations of f per entry).
+pub const MAX_ENTRIES: usize = 4096;
+/// How many points a trial draws before it gives up on points where the
+/// function is undefined (a singular or non-positive-definite draw).
+pub const MAX_DRAWS: u64 = 8;
+
+/// The outcome of [`check_gradient`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckReport {
+    /// The largest relative Frobenius error over the trials (absolute when
+    /// both gradients are below [`ZERO_NORM`]).
+    pub max_rel_error: f64,
+    /// The number of trials run.
+    pub trials: u32,
+    /// The concrete dimension sizes of the worst trial.
+    pub sizes: BTreeMap<String, usize>,
+}
+
+impl CheckReport {
+    /// Whether the error is below [`TOLERANCE`].
+    pub fn passed(&self) -> bool {
+        self.max_rel_error < TOLERANCE
+    }
+}
+
+/// Compares the derived gradient `grad` of the scalar `f` with respect to
+/// `wrt` with Richardson-extrapolated central differences of `f`, at `trials`
+/// random points drawn by [`sample`] from `seed`.
+///
+/// Evaluation errors are returned as errors; a wrong gradient is a report
+/// whose [`CheckReport::passed`] is false.
+pub fn check_gradient(
+    f: &Term,
+    wrt: &str,
+    grad: &Term,
+    env: &Env,
+    seed: u64,
+    trials: u32,
+) -> Result<CheckReport, EvalError> {
+    if env.get(wrt).is_none() {
+        return Err(EvalError::UnboundVariable(wrt.to_string()));
+    }
+    let symmetric = env.is_symmetric(wrt);
+    let mut report = CheckReport {
+        max_rel_error: 0.0,
+        trials,
+        sizes: BTreeMap::new(),
+    };
+    for trial in 0..trials {
+        let (vals, g) = draw_valid(&[f, grad], env, seed, u64::from(trial), |v| {
+            let y = eval(f, v)?;
+            if y.shape() != (1, 1) {
+                return Err(EvalError::NotScalar {
+                    op: "the function to differentiate",
+                    shape: y.shape(),
+                });
+            }
+            eval(grad, v)
+        })?;
+        let x0 = vals
+            .get(wrt)
+            .cloned()
+            .ok_or_else(|| EvalError::UnboundVariable(wrt.to_string()))?;
+        if x0.len() > MAX_ENTRIES {
+            return Err(EvalError::TooLarge {
+                what: format!("the number of entries of {wrt}"),
+                size: x0.len() as u64,
+                limit: MAX_ENTRIES as u64,
+            });
+        }
+        if g.shape() != x0.shape() {
+            return Err(EvalError::GradientShape {
+                var: wrt.to_string(),
+                variable: x0.shape(),
+                gradient: g.shape(),
+            });
+        }
+        let (analytic, numeric) = if symmetric {
+            (
+                symmetric_directions(&g)?,
+                symmetric_differences(f, wrt, &vals, &x0)?,
+            )
+        } else {
+            (g, differences(f, wrt, &vals, &x0)?)
+        };
+        let err = relative_error(&analytic, &numeric);
+        if !err.is_finite() {
+            return Err(EvalError::NonFinite {
+                op: "the gradient check".to_string(),
+            });
+        }
+        if err >= report.max_rel_error {
+            report.max_rel_error = err;
+            report.sizes = vals.dims.clone();
+        }
+    }
+    Ok(report)
+}
+
+/// ‖a − b‖ / ‖b‖ in the Frobenius norm, or ‖a − b‖ when both norms are below
+/// [`ZERO_NORM`] (a relative error between two zeros is meaningless).
+pub fn relative_error(a: &Matrix, b: &Matrix) -> f64 {
+    let diff = (a - b).norm();
+    if a.norm().max(b.norm()) < ZERO_NORM {
+        diff
+    } else {
+        diff / b.norm().max(1e-12)
+    }
+}
+
+/// Draws points for `terms` until `probe` succeeds or fails for a reason other
+/// than the point itself; returns the point and the probe's result.
+pub(crate) fn draw_valid<T>(
+    terms: &[&Term],
+    env: &Env,
+    seed: u64,
+    trial: u64,
+    probe: impl Fn(&Values) -> Result<T, EvalError>,
+) -> Result<(Values, T), EvalError> {
+    let mut last = None;
+    for attempt in 0..MAX_DRAWS {
+        // Redraws use streams far from the trial numbers so that they never
+        // repeat another trial's point.
+        let vals = sample(terms, env, seed, trial + (attempt << 32))?;
+        match probe(&vals) {
+            Ok(t) => return Ok((vals, t)),
+            Err(e) if e.is_domain() => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or(EvalError::Empty { op: "sampling" }))
+}
+
+/// ∂f/∂x_ij for every entry, by Richardson-extrapolated central differences.
+fn differences(f: &Term, wrt: &str, vals: &Values, x0: &Matrix) -> Result<Matrix, EvalError> {
+    let mut out = Matrix::zeros(x0.nrows(), x0.ncols());
+    for i in 0..x0.nrows() {
+        for j in 0..x0.ncols() {
+            out[(i, j)] = directional(f, wrt, vals, x0, &[(i, j)])?;
+        }
+    }
+    Ok(out)
+}
+
+/// The derivative of f along E_ij + E_ji (E_ii on the diagonal), for a
+/// symmetric variable.
+fn symmetric_differences(
+    f: &Term,
+    wrt: &str,
+    vals: &Values,
+    x0: &Matrix,
+) -> Result<Matrix, EvalError> {
+    let n = square_size(x0)?;
+    let mut out = Matrix::zeros(n, n);
+    for i in 0..n {
+        for j in i..n {
+            let d = if i == j {
+                directional(f, wrt, vals, x0, &[(i, i)])?
+            } else {
+                directional(f, wrt, vals, x0, &[(i, j), (j, i)])?
+            };
+            out[(i, j)] = d;
+            out[(j, i)] = d;
+        }
+    }
+    Ok(out)
+}
+
+/// What the gradient predicts for the symmetric directions of
+/// [`symmetric_differences`].
+fn symmetric_directions(g: &Matrix) -> Result<Matrix, EvalError> {
+    let n = square_size(g)?;
+    Ok(Matrix::from_fn(n, n, |i, j| {
+        if i == j {
+            g[(i, i)]
+        } else {
+            g[(i, j)] + g[(j, i)]
+        }
+    }))
+}
+
+fn square_size(m: &Matrix) -> Result<usize, EvalError> {
+    if m.is_square() {
+        Ok(m.nrows())
+    } else {
+        Err(EvalError::NotSquare {
+            op: "a symmetric variable",
+            shape: m.shape(),
+        })
+    }
+}
+
+/// The derivative of f at x0 along the direction with ones at `entries`:
+/// central differences with steps h and h/2, combined as (4 d₂ − d₁)/3 to
+/// cancel the h² error term.
+fn directional(
+    f: &Term,
+    wrt: &str,
+    vals: &Values,
+    x0: &Matrix,
+    entries: &[(usize, usize)],
+) -> Result<f64, EvalError> {
+    let scale = entries.iter().map(|&e| x0[e].abs()).fold(1.0_f64, f64::max);
+    let h = STEP * scale;
+    let mut point = vals.clone();
+    let mut at = |t: f64| -> Result<f64, EvalError> {
+        let mut x = x0.clone();
+        for &e in entries {
+            x[e] += t;
+        }
+        point.set(wrt, x);
+        Ok(eval(f, &point)?[(0, 0)])
+    };
+    let d1 = (at(h)? - at(-h)?) / (2.0 * h);
+    let d2 = (at(h / 2.0)? - at(-h / 2.0)?) / h;
+    Ok((4.0 * d2 - d1) / 3.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_error_is_absolute_between_near_zeros() {
+        let zero = Matrix::zeros(2, 2);
+        let tiny = Matrix::from_element(2, 2, 1e-10);
+        assert_eq!(relative_error(&tiny, &zero), tiny.norm());
+        let one = Matrix::from_element(2, 2, 1.0);
+        assert!(relative_error(&one, &zero) > 1e11);
+        assert!(relative_error(&zero, &one) == 1.0);
+        assert!(relative_error(&(&one * 1.5), &one) == 0.5);
+    }
+}

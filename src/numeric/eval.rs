@@ -1,0 +1,309 @@
+//! Evaluation of a term at a point.
+//!
+//! An unknown function is evaluated as a linear one: `L(E) = Σ G ⊙ E` with the
+//! matrix `G` taken from the point (SPEC §2). Its gradient with respect to its
+//! argument is then exactly `G`, which is the symbol the derivations use.
+
+use nalgebra::DMatrix;
+
+use super::error::EvalError;
+use super::values::Values;
+use crate::term::{Func, Term};
+
+type Matrix = DMatrix<f64>;
+
+/// The symbol that stands for the gradient of the unknown function `function`:
+/// `G` for `L`, `G_f` for `f`, `G_ell` for `ℓ`, …
+pub fn gradient_symbol(function: &str) -> String {
+    if function == "L" {
+        "G".to_string()
+    } else {
+        format!("G_{function}")
+    }
+}
+
+/// The value of `term` at `vals`. Scalars come out as 1×1 matrices.
+///
+/// Sizes are checked at every node; a singular inverse, a value outside a
+/// function's domain or a non-finite result is an error, never a panic.
+pub fn eval(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
+    let out = eval_node(term, vals)?;
+    if out.iter().any(|x| !x.is_finite()) {
+        return Err(EvalError::NonFinite { op: op_name(term) });
+    }
+    Ok(out)
+}
+
+fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
+    use Term::*;
+    Ok(match term {
+        Var(n) => vals
+            .get(n)
+            .cloned()
+            .ok_or_else(|| EvalError::UnboundVariable(n.clone()))?,
+        Num(x) => scalar(x.value()),
+        Identity(d) => {
+            let n = vals.dim(d)?;
+            allocatable(n, n)?;
+            Matrix::identity(n, n)
+        }
+        Ones(s) => {
+            let (r, c) = vals.shape(s)?;
+            allocatable(r, c)?;
+            Matrix::from_element(r, c, 1.0)
+        }
+        Zero(s) => {
+            let (r, c) = vals.shape(s)?;
+            allocatable(r, c)?;
+            Matrix::zeros(r, c)
+        }
+        Neg(a) => -eval(a, vals)?,
+        Add(ts) => {
+            let (first, rest) = ts.split_first().ok_or(EvalError::Empty { op: "sum" })?;
+            let mut acc = eval(first, vals)?;
+            for t in rest {
+                let m = eval(t, vals)?;
+                same_size("sum", &acc, &m)?;
+                acc += m;
+            }
+            acc
+        }
+        Mul(ts) => {
+            let (first, rest) = ts.split_first().ok_or(EvalError::Empty { op: "product" })?;
+            let mut acc = eval(first, vals)?;
+            for t in rest {
+                let m = eval(t, vals)?;
+                if acc.ncols() != m.nrows() {
+                    return Err(mismatch("product", &acc, &m));
+                }
+                acc = &acc * &m;
+            }
+            acc
+        }
+        Scale(a, b) => {
+            let s = as_scalar("scalar multiple", &eval(a, vals)?)?;
+            eval(b, vals)? * s
+        }
+        Div(a, b) => {
+            let m = eval(a, vals)?;
+            let s = as_scalar("division", &eval(b, vals)?)?;
+            if s == 0.0 {
+                return Err(EvalError::Domain {
+                    func: "division",
+                    value: s,
+                });
+            }
+            m / s
+        }
+        Hadamard(a, b) => {
+            let (x, y) = (eval(a, vals)?, eval(b, vals)?);
+            same_size("elementwise product", &x, &y)?;
+            x.component_mul(&y)
+        }
+        ElemDiv(a, b) => {
+            let (x, y) = (eval(a, vals)?, eval(b, vals)?);
+            same_size("elementwise division", &x, &y)?;
+            if y.iter().any(|v| *v == 0.0) {
+                return Err(EvalError::Domain {
+                    func: "elementwise division",
+                    value: 0.0,
+                });
+            }
+            x.component_div(&y)
+        }
+        Transpose(a) => eval(a, vals)?.transpose(),
+        Inverse(a) => inverse("inverse", eval(a, vals)?)?,
+        Pow(a, k) => power(eval(a, vals)?, *k)?,
+        Apply(f, a) => apply(*f, eval(a, vals)?)?,
+        Unknown(name, a) => {
+            let e = eval(a, vals)?;
+            let symbol = gradient_symbol(name);
+            let g = vals
+                .get(&symbol)
+                .ok_or_else(|| EvalError::UnboundGradient {
+                    function: name.clone(),
+                    symbol: symbol.clone(),
+                })?;
+            same_size("unknown function", g, &e)?;
+            scalar(g.dot(&e))
+        }
+        Diff(_) => return Err(EvalError::Differential),
+    })
+}
+
+fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
+    Ok(match f {
+        Func::Tr => scalar(square(f.name(), m)?.trace()),
+        Func::Det => scalar(square(f.name(), m)?.determinant()),
+        Func::Logdet => {
+            let det = square(f.name(), m)?.determinant();
+            if det <= 0.0 || !det.is_finite() {
+                return Err(EvalError::Domain {
+                    func: "logdet",
+                    value: det,
+                });
+            }
+            scalar(det.ln())
+        }
+        Func::Sum => scalar(m.sum()),
+        Func::Norm => scalar(m.norm()),
+        Func::Diag if m.ncols() == 1 => Matrix::from_diagonal(&m.column(0).into_owned()),
+        Func::Diag => {
+            let d = square("diag", m)?.diagonal();
+            Matrix::from_column_slice(d.len(), 1, d.as_slice())
+        }
+        Func::Log => {
+            domain("log", &m, |x| x > 0.0)?;
+            m.map(f64::ln)
+        }
+        Func::Sqrt => {
+            domain("sqrt", &m, |x| x >= 0.0)?;
+            m.map(f64::sqrt)
+        }
+        Func::Exp => m.map(f64::exp),
+        Func::Sin => m.map(f64::sin),
+        Func::Cos => m.map(f64::cos),
+        Func::Tanh => m.map(f64::tanh),
+        Func::Sigmoid => m.map(sigmoid),
+        Func::Relu => m.map(|x| x.max(0.0)),
+        Func::Softplus => m.map(softplus),
+        Func::Step => m.map(|x| if x > 0.0 { 1.0 } else { 0.0 }),
+    })
+}
+
+/// σ(x), written so that neither branch computes e^(large).
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)), which neither overflows nor
+/// loses the small tail (NumPy's `logaddexp(0, x)`).
+fn softplus(x: f64) -> f64 {
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+fn power(m: Matrix, k: i64) -> Result<Matrix, EvalError> {
+    let m = square("power", m)?;
+    let n = m.nrows();
+    let mut base = if k < 0 {
+        inverse("negative power", m)?
+    } else {
+        m
+    };
+    let mut e = k.unsigned_abs();
+    let mut acc = Matrix::identity(n, n);
+    // Squaring keeps huge exponents to ~64 products; overflow shows up as a
+    // non-finite result instead of a long loop.
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = &acc * &base;
+        }
+        e >>= 1;
+        if e > 0 {
+            base = &base * &base;
+        }
+        if acc.iter().chain(base.iter()).any(|x| !x.is_finite()) {
+            return Err(EvalError::NonFinite {
+                op: "power".to_string(),
+            });
+        }
+    }
+    Ok(acc)
+}
+
+fn inverse(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
+    square(op, m)?
+        .try_inverse()
+        .ok_or(EvalError::Singular { op })
+}
+
+fn square(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
+    if m.is_square() {
+        Ok(m)
+    } else {
+        Err(EvalError::NotSquare {
+            op,
+            shape: m.shape(),
+        })
+    }
+}
+
+fn domain(func: &'static str, m: &Matrix, ok: impl Fn(f64) -> bool) -> Result<(), EvalError> {
+    match m.iter().find(|x| !ok(**x)) {
+        Some(&value) => Err(EvalError::Domain { func, value }),
+        None => Ok(()),
+    }
+}
+
+/// The most entries a constant matrix may have: a literal dimension such as
+/// `I` of order 10¹² must be an error, not an allocation failure.
+pub const MAX_CONSTANT_ENTRIES: usize = 1 << 24;
+
+fn allocatable(r: usize, c: usize) -> Result<(), EvalError> {
+    match r.checked_mul(c) {
+        Some(n) if n <= MAX_CONSTANT_ENTRIES => Ok(()),
+        _ => Err(EvalError::TooLarge {
+            what: format!("a {r}×{c} constant matrix"),
+            size: (r as u64).saturating_mul(c as u64),
+            limit: MAX_CONSTANT_ENTRIES as u64,
+        }),
+    }
+}
+
+fn scalar(v: f64) -> Matrix {
+    Matrix::from_element(1, 1, v)
+}
+
+fn as_scalar(op: &'static str, m: &Matrix) -> Result<f64, EvalError> {
+    if m.shape() == (1, 1) {
+        Ok(m[(0, 0)])
+    } else {
+        Err(EvalError::NotScalar {
+            op,
+            shape: m.shape(),
+        })
+    }
+}
+
+fn same_size(op: &'static str, a: &Matrix, b: &Matrix) -> Result<(), EvalError> {
+    if a.shape() == b.shape() {
+        Ok(())
+    } else {
+        Err(mismatch(op, a, b))
+    }
+}
+
+fn mismatch(op: &'static str, a: &Matrix, b: &Matrix) -> EvalError {
+    EvalError::ShapeMismatch {
+        op,
+        left: a.shape(),
+        right: b.shape(),
+    }
+}
+
+fn op_name(term: &Term) -> String {
+    use Term::*;
+    match term {
+        Var(n) => format!("the variable {n}"),
+        Num(_) => "a constant".into(),
+        Identity(_) | Ones(_) | Zero(_) => "a constant matrix".into(),
+        Neg(_) => "negation".into(),
+        Add(_) => "a sum".into(),
+        Mul(_) => "a product".into(),
+        Scale(..) => "a scalar multiple".into(),
+        Hadamard(..) => "an elementwise product".into(),
+        ElemDiv(..) => "an elementwise division".into(),
+        Div(..) => "a division".into(),
+        Transpose(_) => "a transpose".into(),
+        Inverse(_) => "an inverse".into(),
+        Pow(..) => "a power".into(),
+        Apply(f, _) => f.name().into(),
+        Unknown(n, _) => format!("the unknown function {n}"),
+        Diff(_) => "a differential".into(),
+    }
+}
