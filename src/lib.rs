@@ -15,3 +15,4 @@ pub use shape::{Dim, Env, Kind, Shape, VarInfo};
 pub use term::{Func, Number, Term};
 pub mod engine;
 pub mod render;
+pub mod verify;

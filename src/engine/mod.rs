@@ -206,7 +206,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
 
     let mut gradients = Vec::new();
     for v in &wrt {
-        let g = gradient(&mut ctx, &problem, &function, &total, v, &vars, opts, &mut stats)?;
+        let g = gradient(&mut ctx, &problem, &function, &total, v, &vars, outer.is_some(), opts, &mut stats)?;
         gradients.push(g);
     }
     Ok(Derivation { problem, function, definitions, preamble, gradients, stats })
@@ -326,6 +326,7 @@ fn gradient(
     total: &Term,
     v: &str,
     vars: &[String],
+    substitutes_y: bool,
     opts: &Options,
     stats: &mut Vec<StageStats>,
 ) -> Result<Gradient> {
@@ -347,7 +348,7 @@ fn gradient(
         let names: Vec<String> = others.iter().map(|o| text::name(o, Style::default())).collect();
         format!("hold {} constant", names.join(", "))
     };
-    if !others.is_empty() || outer_is_unknown(total) {
+    if !others.is_empty() || substitutes_y {
         steps.push(Step { lhs: Lhs::Differential(function.to_string()), expr: held.clone(), rule: hold_rule });
     }
 
@@ -387,12 +388,6 @@ fn gradient(
         }
     }
     Ok(Gradient { wrt: v.to_string(), shape: vshape, result, steps })
-}
-
-/// Whether `t` is the `tr(Gᵀ dY)` of an unknown function, where substituting
-/// `dY` is a step of its own.
-fn outer_is_unknown(t: &Term) -> bool {
-    matches!(t, Term::Apply(crate::term::Func::Tr, a) if matches!(&**a, Term::Mul(fs) if matches!(fs.first(), Some(Term::Transpose(_)))))
 }
 
 /// The variables whose differentials occur in `t`, in order of appearance.

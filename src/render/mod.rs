@@ -1,4 +1,7 @@
 //! Renderers: terms and derivations as text, LaTeX, JSON and code.
 
+pub mod derivation;
+pub mod json;
+pub mod latex;
 pub mod numpy;
 pub mod text;
