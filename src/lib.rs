@@ -1,8 +1,15 @@
 //! matdiff: symbolic matrix calculus by the matrix differential, with every
 //! step shown.
+//!
+//! The front end turns text into a shape-checked [`Problem`]:
+//! [`parse::parse`] builds the syntax tree ([`ast`]), [`check::check`]
+//! resolves kinds and shapes and produces the typed [`Term`].
 #![warn(missing_docs)]
 
+pub mod ast;
+pub mod check;
 pub mod error;
+pub mod parse;
 pub mod problem;
 pub mod shape;
 pub mod term;
