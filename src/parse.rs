@@ -207,19 +207,31 @@ impl<'s> Builder<'s> {
                 let span = span_of(&op).to(rhs.expr.span);
                 // `-2` is a literal, not the negation of one.
                 if let ExprKind::Number(v) = rhs.expr.kind {
-                    return self.checked(Expr { kind: ExprKind::Number(-v), span }, rhs.depth);
+                    return self.checked(
+                        Expr {
+                            kind: ExprKind::Number(-v),
+                            span,
+                        },
+                        rhs.depth,
+                    );
                 }
                 let kind = ExprKind::Neg(Box::new(rhs.expr));
                 self.checked(Expr { kind, span }, rhs.depth + 1)
             })
             .map_postfix(|lhs, op| {
                 let lhs = lhs?;
-                let span = lhs.expr.span.to(span_of(&op));
-                let kind = match op.as_rule() {
-                    Rule::transpose => ExprKind::Transpose(Box::new(lhs.expr)),
-                    _ => ExprKind::Power(Box::new(lhs.expr), self.exponent(&op)?),
-                };
-                self.checked(Expr { kind, span }, lhs.depth + 1)
+                // In `XWᵀ` the postfix belongs to the last letter of the run.
+                if let ExprKind::Product { first, mut rest } = lhs.expr.kind {
+                    let span = lhs.expr.span.to(span_of(&op));
+                    let Some((o, last)) = rest.pop() else {
+                        return self.postfix(*first, 1, &op);
+                    };
+                    let last = self.postfix(last, 1, &op)?;
+                    rest.push((o, last.expr));
+                    let kind = ExprKind::Product { first, rest };
+                    return self.checked(Expr { kind, span }, lhs.depth.max(last.depth + 1));
+                }
+                self.postfix(lhs.expr, lhs.depth, &op)
             })
             .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
             .parse(pair.into_inner())
@@ -242,7 +254,13 @@ impl<'s> Builder<'s> {
                 }
                 _ => vec![(Sign::Plus, lhs.expr), (sign, rhs.expr)],
             };
-            return self.checked(Expr { kind: ExprKind::Sum(terms), span }, depth);
+            return self.checked(
+                Expr {
+                    kind: ExprKind::Sum(terms),
+                    span,
+                },
+                depth,
+            );
         }
         let op = match op.as_rule() {
             Rule::matmul => ProductOp::Times,
@@ -255,23 +273,45 @@ impl<'s> Builder<'s> {
             ExprKind::Product { first, rest } => (first, rest, lhs.depth),
             _ => (Box::new(lhs.expr), Vec::new(), lhs.depth + 1),
         };
-        let mut rhs = rhs;
-        // A run of letters on the right (`2 XW`) joins the chain: its factors
-        // are all plain products, so regrouping them changes nothing.
-        if matches!(op, ProductOp::Juxtapose | ProductOp::Times) {
-            if let ExprKind::Product { first: f, rest: r } = rhs.expr.kind {
-                if r.iter().all(|(o, _)| *o == ProductOp::Juxtapose) {
-                    rest.push((op, *f));
-                    rest.extend(r);
-                    let expr = Expr { kind: ExprKind::Product { first, rest }, span };
-                    return self.checked(expr, depth.max(rhs.depth));
-                }
-                rhs.expr.kind = ExprKind::Product { first: f, rest: r };
+        let joins = matches!(op, ProductOp::Juxtapose | ProductOp::Times) && is_word(&rhs.expr);
+        let rhs = match rhs.expr.kind {
+            // A run of letters on the right (`2 XW`) joins the chain: its
+            // factors are all plain products, so regrouping changes nothing.
+            ExprKind::Product { first: f, rest: r } if joins => {
+                rest.push((op, *f));
+                rest.extend(r);
+                let expr = Expr {
+                    kind: ExprKind::Product { first, rest },
+                    span,
+                };
+                return self.checked(expr, depth.max(rhs.depth));
             }
-        }
+            kind => Built {
+                expr: Expr {
+                    kind,
+                    span: rhs.expr.span,
+                },
+                depth: rhs.depth,
+            },
+        };
         depth = depth.max(rhs.depth + 1);
         rest.push((op, rhs.expr));
-        self.checked(Expr { kind: ExprKind::Product { first, rest }, span }, depth)
+        self.checked(
+            Expr {
+                kind: ExprKind::Product { first, rest },
+                span,
+            },
+            depth,
+        )
+    }
+
+    fn postfix(&self, e: Expr, depth: usize, op: &Pair<Rule>) -> Result<Built> {
+        let span = e.span.to(span_of(op));
+        let kind = match op.as_rule() {
+            Rule::transpose => ExprKind::Transpose(Box::new(e)),
+            _ => ExprKind::Power(Box::new(e), self.exponent(op)?),
+        };
+        self.checked(Expr { kind, span }, depth + 1)
     }
 
     fn exponent(&self, op: &Pair<Rule>) -> Result<i64> {
@@ -310,7 +350,12 @@ impl<'s> Builder<'s> {
 
     fn primary(&self, p: Pair<Rule>) -> Result<Built> {
         let span = span_of(&p);
-        let leaf = |kind| Ok(Built { expr: Expr { kind, span }, depth: 1 });
+        let leaf = |kind| {
+            Ok(Built {
+                expr: Expr { kind, span },
+                depth: 1,
+            })
+        };
         match p.as_rule() {
             Rule::number => match p.as_str().parse::<f64>() {
                 Ok(v) if v.is_finite() => leaf(ExprKind::Number(v)),
@@ -320,7 +365,11 @@ impl<'s> Builder<'s> {
                 let is_paren = p.as_rule() == Rule::paren;
                 let inner = self.inner_expr(p, span)?;
                 let arg = Box::new(inner.expr);
-                let kind = if is_paren { ExprKind::Paren(arg) } else { ExprKind::Norm(arg) };
+                let kind = if is_paren {
+                    ExprKind::Paren(arg)
+                } else {
+                    ExprKind::Norm(arg)
+                };
                 self.checked(Expr { kind, span }, inner.depth + 1)
             }
             Rule::call | Rule::unknown_call => self.call(p, span),
@@ -333,14 +382,20 @@ impl<'s> Builder<'s> {
                     Some(&format!("apply it to an argument, as in {name}(X)")),
                 ))
             }
-            Rule::greek => leaf(ExprKind::Var { name: greek_name(p.as_str()), greek: true }),
+            Rule::greek => leaf(ExprKind::Var {
+                name: greek_name(p.as_str()),
+                greek: true,
+            }),
             Rule::word => self.word(p),
             _ => Err(self.error(span, "unexpected token", "here", None)),
         }
     }
 
     fn inner_expr(&self, p: Pair<Rule>, span: Span) -> Result<Built> {
-        match p.into_inner().find(|q| matches!(q.as_rule(), Rule::expr | Rule::bar_expr)) {
+        match p
+            .into_inner()
+            .find(|q| matches!(q.as_rule(), Rule::expr | Rule::bar_expr))
+        {
             Some(e) => self.expr(e),
             None => Err(self.error(span, "empty brackets", "nothing inside", None)),
         }
@@ -357,7 +412,9 @@ impl<'s> Builder<'s> {
                 span,
                 &format!("`{name}` is applied to nothing"),
                 "missing argument",
-                Some(&format!("write an argument inside the parentheses, as in {name}(X)")),
+                Some(&format!(
+                    "write an argument inside the parentheses, as in {name}(X)"
+                )),
             ));
         };
         let arg = self.expr(arg)?;
@@ -373,22 +430,40 @@ impl<'s> Builder<'s> {
     /// A run of letters: one name, or a product of one-letter names.
     fn word(&self, p: Pair<Rule>) -> Result<Built> {
         let span = span_of(&p);
-        let mut factors = p.into_inner().filter(|q| q.as_rule() == Rule::name).map(|n| {
-            let kind = match n.as_str() {
-                "I" => ExprKind::Identity,
-                s => ExprKind::Var { name: canonical(s), greek: false },
-            };
-            Expr { kind, span: span_of(&n) }
-        });
+        let mut factors = p
+            .into_inner()
+            .filter(|q| q.as_rule() == Rule::name)
+            .map(|n| {
+                let kind = match n.as_str() {
+                    "I" => ExprKind::Identity,
+                    s => ExprKind::Var {
+                        name: canonical(s),
+                        greek: false,
+                    },
+                };
+                Expr {
+                    kind,
+                    span: span_of(&n),
+                }
+            });
         let Some(first) = factors.next() else {
             return Err(self.error(span, "expected a name", "here", None));
         };
         let rest: Vec<_> = factors.map(|f| (ProductOp::Juxtapose, f)).collect();
         if rest.is_empty() {
-            return Ok(Built { expr: first, depth: 1 });
+            return Ok(Built {
+                expr: first,
+                depth: 1,
+            });
         }
-        let kind = ExprKind::Product { first: Box::new(first), rest };
-        Ok(Built { expr: Expr { kind, span }, depth: 2 })
+        let kind = ExprKind::Product {
+            first: Box::new(first),
+            rest,
+        };
+        Ok(Built {
+            expr: Expr { kind, span },
+            depth: 2,
+        })
     }
 
     fn decl(&self, p: Pair<Rule>) -> Result<Decl> {
@@ -400,8 +475,15 @@ impl<'s> Builder<'s> {
                 Rule::decl_name => {
                     let name_span = span_of(&q);
                     let text = q.as_str();
-                    let is_greek = q.into_inner().next().is_some_and(|g| g.as_rule() == Rule::greek);
-                    let canon = if is_greek { greek_name(text) } else { canonical(text) };
+                    let is_greek = q
+                        .into_inner()
+                        .next()
+                        .is_some_and(|g| g.as_rule() == Rule::greek);
+                    let canon = if is_greek {
+                        greek_name(text)
+                    } else {
+                        canonical(text)
+                    };
                     name = Some((canon, name_span));
                 }
                 Rule::scalar_kw => ty = Some(DeclType::Scalar),
@@ -411,7 +493,12 @@ impl<'s> Builder<'s> {
             }
         }
         match (name, ty) {
-            (Some((name, name_span)), Some(ty)) => Ok(Decl { name, name_span, ty, span }),
+            (Some((name, name_span)), Some(ty)) => Ok(Decl {
+                name,
+                name_span,
+                ty,
+                span,
+            }),
             _ => Err(self.error(span, "malformed declaration", "here", None)),
         }
     }
@@ -427,7 +514,11 @@ impl<'s> Builder<'s> {
             }
         }
         match <[Dim; 2]>::try_from(dims) {
-            Ok([rows, cols]) => Ok(DeclType::Matrix { rows, cols, symmetric }),
+            Ok([rows, cols]) => Ok(DeclType::Matrix {
+                rows,
+                cols,
+                symmetric,
+            }),
             Err(_) => Err(self.error(Span::new(0, 0), "malformed shape", "here", None)),
         }
     }
@@ -456,11 +547,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
         EOI => "end of input",
-        number | call | unknown_call | bare_function | greek | paren | word | norm_bars
-        | neg | function | unknown | greek_letter | name | expr | bar_expr => "an operand",
-        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power => {
-            "an operator"
-        }
+        number | call | unknown_call | bare_function | greek | paren | word | norm_bars | neg
+        | function | unknown | greek_letter | name | expr | bar_expr => "an operand",
+        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power => "an operator",
         where_clause | where_kw => "`where`",
         decl | decl_name => "a declaration such as `X: 1×n`",
         scalar_kw | vector_kw | matrix_type | sym_kw | dim => {
@@ -469,6 +558,26 @@ fn describe(rule: Rule) -> Option<&'static str> {
         int | sup_int => "an integer",
         _ => return None,
     })
+}
+
+/// Whether `e` is a run of letters (`XW`): a chain of juxtaposed names.
+fn is_word(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Product { first, rest } => {
+            is_name(first)
+                && rest
+                    .iter()
+                    .all(|(o, f)| *o == ProductOp::Juxtapose && is_name(f))
+        }
+        _ => false,
+    }
+}
+
+fn is_name(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Var { .. } | ExprKind::Identity | ExprKind::Transpose(_) | ExprKind::Power(..)
+    )
 }
 
 fn join_or(items: &[&str]) -> String {

@@ -289,7 +289,12 @@ impl Term {
         use Term::*;
         match self {
             Var(_) | Num(_) | Identity(_) | Ones(_) | Zero(_) => vec![],
-            Neg(a) | Transpose(a) | Inverse(a) | Pow(a, _) | Apply(_, a) | Unknown(_, a)
+            Neg(a)
+            | Transpose(a)
+            | Inverse(a)
+            | Pow(a, _)
+            | Apply(_, a)
+            | Unknown(_, a)
             | Diff(a) => vec![a],
             Add(ts) | Mul(ts) => ts.iter().collect(),
             Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) => vec![a, b],
