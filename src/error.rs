@@ -1,7 +1,9 @@
 //! The typed errors of the library. Input errors carry the source and the
 //! span of the offending part; engine errors name the sub-expression.
 
-use miette::{Diagnostic, NamedSource, SourceSpan};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
+
+use crate::ast::Span;
 use thiserror::Error;
 
 /// Everything that can go wrong in matdiff.
@@ -43,6 +45,18 @@ pub enum Error {
         /// A hint.
         #[help]
         help: Option<String>,
+    },
+    /// The input is longer than the parser accepts.
+    #[error("the input is {size} bytes long; the limit is {limit} bytes")]
+    #[diagnostic(
+        code(matdiff::too_large),
+        help("split the input into smaller expressions")
+    )]
+    InputTooLarge {
+        /// Length of the input in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
     },
     /// A command-line argument or request is not usable.
     #[error("{0}")]
@@ -90,9 +104,69 @@ impl Error {
     /// The process exit status for this error: 2 for bad input, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Syntax { .. } | Error::Shape { .. } | Error::Usage(_) => 2,
+            Error::Syntax { .. }
+            | Error::Shape { .. }
+            | Error::InputTooLarge { .. }
+            | Error::Usage(_) => 2,
             _ => 1,
         }
+    }
+}
+
+impl Error {
+    /// A syntax error at `span` of `src` (a source called `name`).
+    pub fn syntax(
+        name: &str,
+        src: &str,
+        span: Span,
+        message: &str,
+        label: &str,
+        help: Option<&str>,
+    ) -> Error {
+        Error::Syntax {
+            message: message.to_string(),
+            src: NamedSource::new(name, src.to_string()),
+            span: span.into(),
+            label: label.to_string(),
+            help: help.map(str::to_string),
+        }
+    }
+
+    /// A shape or kind error at `span` of `src` (a source called `name`).
+    pub fn shape(
+        name: &str,
+        src: &str,
+        span: Span,
+        message: &str,
+        label: &str,
+        help: Option<&str>,
+    ) -> Error {
+        Error::Shape {
+            message: message.to_string(),
+            src: NamedSource::new(name, src.to_string()),
+            span: span.into(),
+            label: label.to_string(),
+            help: help.map(str::to_string),
+        }
+    }
+
+    /// The diagnostic as a user sees it: message, source with the offending
+    /// span underlined, help line. `color` adds ANSI colours; `width` is the
+    /// terminal width used to wrap text.
+    pub fn render(&self, color: bool, width: usize) -> String {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let mut out = String::new();
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(width);
+        // Writing into a String cannot fail; fall back to the bare message
+        // rather than lose the error if the handler ever does.
+        if handler.render_report(&mut out, self).is_err() {
+            out = self.to_string();
+        }
+        out
     }
 }
 

@@ -1,3 +1,11 @@
+//! The `matdiff` command; see `matdiff --help`.
+
+mod cli;
+
+use clap::Parser;
+
 fn main() {
-    println!("matdiff");
+    // clap prints usage errors itself and exits with status 2.
+    let args = cli::Cli::parse();
+    std::process::exit(cli::run(args));
 }

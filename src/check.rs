@@ -1,0 +1,898 @@
+//! The semantic pass: kinds, shapes and the typed [`Term`].
+//!
+//! Kinds come from the case of a name (uppercase: matrix, lowercase: column
+//! vector, Greek: scalar) unless a declaration says otherwise. Dimensions are
+//! symbolic and unified with a union-find ([`crate::unify`]); a dimension that
+//! nothing constrains gets a fresh readable name (`n`, `m`, `p`, …) in order of
+//! first appearance.
+//!
+//! Juxtaposition is resolved left to right: a matrix product, or a scalar
+//! multiple when one side is already known to be 1×1 (a Greek name, a number,
+//! a scalar declaration, or a 1×1 result such as `aᵀb` or `tr(…)`).
+//!
+//! A declaration of a name that the expression does not use is an error: it
+//! is almost always a misspelling, and silently ignoring it would let a shape
+//! the user meant to impose go unchecked.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, ProductOp, Sign, Span};
+use crate::error::{Error, Result};
+use crate::parse::{self, MAX_DEPTH};
+use crate::problem::Problem;
+use crate::shape::{Dim, Env, Kind, Shape, VarInfo};
+use crate::term::{Func, Term};
+use crate::unify::{Conflict, DimId, Dims};
+
+/// The deepest typed term accepted. Elementwise chains (`A ⊙ B ⊙ C …`) nest
+/// one level per operator, so this is larger than the syntax limit.
+pub const MAX_TERM_DEPTH: usize = 2 * MAX_DEPTH;
+
+/// Parses `src`, applies the `--let` declarations `lets` (each like
+/// `"X: 1×n"` or `"X: 1×n, W: n×m"`) and checks kinds and shapes.
+pub fn check(src: &str, lets: &[String]) -> Result<Problem> {
+    Ok(annotate(src, lets)?.problem)
+}
+
+/// Like [`check`], and also keeps the shape of every subexpression, for the
+/// `shape` command.
+pub fn annotate(src: &str, lets: &[String]) -> Result<Annotated> {
+    let input = parse::parse(src)?;
+    let mut decls = Vec::new();
+    for (i, text) in lets.iter().enumerate() {
+        for d in parse::parse_decls(text)? {
+            decls.push((Origin::Let(i), d));
+        }
+    }
+    decls.extend(input.decls.iter().cloned().map(|d| (Origin::Input, d)));
+    let mut c = Checker {
+        src,
+        lets,
+        dims: Dims::default(),
+        vars: BTreeMap::new(),
+        functions: BTreeMap::new(),
+        dim_names: BTreeMap::new(),
+        nodes: Vec::new(),
+        seen: Vec::new(),
+    };
+    for (origin, d) in &decls {
+        c.declare(*origin, d)?;
+    }
+    let root = c.expr(&input.expr, 0)?;
+    c.unused_declarations()?;
+    Ok(c.finish(root, input.expr.span))
+}
+
+/// A checked problem with the shape of each subexpression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annotated {
+    /// The checked problem.
+    pub problem: Problem,
+    /// Subexpressions in source order (outermost first), without plain
+    /// variables and numbers, which the environment already lists.
+    pub nodes: Vec<NodeShape>,
+    /// The symbolic dimensions, in order of first appearance.
+    pub dims: Vec<String>,
+    /// The span of the expression (the input without its `where` clause).
+    pub expr: Span,
+}
+
+/// The shape of one subexpression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeShape {
+    /// Where it is in the source.
+    pub span: Span,
+    /// How many recorded subexpressions enclose it.
+    pub level: usize,
+    /// Its shape.
+    pub shape: Shape,
+}
+
+impl Annotated {
+    /// A readable table: the whole expression, the variables, the dimensions
+    /// and the tree of subexpressions, each with its shape.
+    pub fn report(&self) -> String {
+        let src = &self.problem.source;
+        let mut out = String::new();
+        let whole = ellipsize(self.expr.text(src), 60);
+        out.push_str(&format!("{whole} : {}\n", show(&self.problem.shape)));
+        out.push_str("\nvariables\n");
+        let width = self
+            .problem
+            .env
+            .vars
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (name, info) in &self.problem.env.vars {
+            let kind = match info.kind {
+                Kind::Scalar => "scalar",
+                Kind::Vector => "vector",
+                Kind::Matrix => "matrix",
+            };
+            let sym = if info.symmetric { ", symmetric" } else { "" };
+            out.push_str(&format!(
+                "  {name:width$}  {}  ({kind}{sym})\n",
+                show(&info.shape)
+            ));
+        }
+        if !self.dims.is_empty() {
+            out.push_str(&format!("\ndimensions\n  {}\n", self.dims.join(", ")));
+        }
+        if !self.nodes.is_empty() {
+            out.push_str("\nsubexpressions\n");
+            let rows: Vec<(String, String)> = self
+                .nodes
+                .iter()
+                .map(|n| {
+                    let indent = "  ".repeat(n.level.min(20));
+                    (
+                        format!("{indent}{}", ellipsize(n.span.text(src), 40)),
+                        show(&n.shape),
+                    )
+                })
+                .collect();
+            let width = rows
+                .iter()
+                .map(|(t, _)| t.chars().count())
+                .max()
+                .unwrap_or(0);
+            for (text, shape) in rows {
+                out.push_str(&format!("  {text:width$}  {shape}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn show(s: &Shape) -> String {
+    if s.is_scalar() {
+        "scalar".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+fn ellipsize(text: &str, max: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let head: String = one_line.chars().take(max - 1).collect();
+        format!("{head}…")
+    }
+}
+
+/// Which text a declaration came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    Input,
+    Let(usize),
+}
+
+/// A shape whose dimensions are union-find variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DimShape {
+    rows: DimId,
+    cols: DimId,
+}
+
+struct VarState {
+    kind: Kind,
+    shape: DimShape,
+    symmetric: bool,
+    declared: Option<(Origin, Decl)>,
+    used: Option<Span>,
+}
+
+/// A checked subexpression.
+struct Typed {
+    term: Term,
+    shape: DimShape,
+    depth: usize,
+}
+
+struct Checker<'a> {
+    src: &'a str,
+    lets: &'a [String],
+    dims: Dims,
+    vars: BTreeMap<String, VarState>,
+    /// Unknown functions (`L`, `f`) by name, with the span of their first use.
+    functions: BTreeMap<String, Span>,
+    /// Declared dimension names.
+    dim_names: BTreeMap<String, DimId>,
+    nodes: Vec<(Span, usize, Option<DimShape>)>,
+    /// Dimensions in order of first appearance in the expression.
+    seen: Vec<DimId>,
+}
+
+const MATMUL_HELP: &str = "a product AB needs as many columns in A as rows in B; check the declarations, or transpose one side";
+const SQUARE_HELP: &str = "only a square matrix (n×n) has this; check the declarations";
+
+impl Checker<'_> {
+    // ---- errors ------------------------------------------------------------
+
+    fn text(&self, span: Span) -> String {
+        format!("`{}`", ellipsize(span.text(self.src), 30))
+    }
+
+    fn error(&self, span: Span, message: &str, label: &str, help: Option<&str>) -> Error {
+        Error::shape("input", self.src, span, message, label, help)
+    }
+
+    fn decl_error(&self, origin: Origin, span: Span, message: &str, label: &str) -> Error {
+        match origin {
+            Origin::Input => self.error(span, message, label, None),
+            Origin::Let(i) => {
+                let text = self.lets.get(i).map_or("", String::as_str);
+                Error::shape("--let", text, span, message, label, None)
+            }
+        }
+    }
+
+    fn show_dim(&mut self, d: DimId) -> String {
+        match self.dims.value(d) {
+            Some(v) => v.to_string(),
+            None => "?".to_string(),
+        }
+    }
+
+    fn show_shape(&mut self, s: DimShape) -> String {
+        if self.is_scalar(s) {
+            return "scalar".to_string();
+        }
+        format!("{}×{}", self.show_dim(s.rows), self.show_dim(s.cols))
+    }
+
+    fn is_scalar(&mut self, s: DimShape) -> bool {
+        let one = Some(Dim::one());
+        self.dims.value(s.rows) == one && self.dims.value(s.cols) == one
+    }
+
+    // ---- declarations --------------------------------------------------------
+
+    fn dim(&mut self, d: &Dim) -> DimId {
+        match d {
+            Dim::Lit(_) => self.dims.constant(d.clone()),
+            Dim::Sym(name) => match self.dim_names.get(name) {
+                Some(id) => *id,
+                None => {
+                    let id = self.dims.constant(d.clone());
+                    self.dim_names.insert(name.clone(), id);
+                    id
+                }
+            },
+        }
+    }
+
+    fn declare(&mut self, origin: Origin, d: &Decl) -> Result<()> {
+        if let Some(prev) = self.vars.get(&d.name).and_then(|v| v.declared.as_ref()) {
+            if prev.1.ty == d.ty {
+                return Ok(());
+            }
+            let message = format!("`{}` is declared twice with different shapes", d.name);
+            let prev_text = match prev.0 {
+                Origin::Input => prev.1.span.text(self.src).to_string(),
+                Origin::Let(i) => prev
+                    .1
+                    .span
+                    .text(self.lets.get(i).map_or("", |s| s))
+                    .to_string(),
+            };
+            let label = format!("contradicts the earlier `{prev_text}`");
+            return Err(self.decl_error(origin, d.span, &message, &label));
+        }
+        let (kind, shape, symmetric) = match &d.ty {
+            DeclType::Scalar => (Kind::Scalar, self.scalar_shape(), false),
+            DeclType::Vector => {
+                let rows = self.dims.fresh();
+                (
+                    Kind::Vector,
+                    DimShape {
+                        rows,
+                        cols: self.dims.constant(Dim::one()),
+                    },
+                    false,
+                )
+            }
+            DeclType::Matrix {
+                rows,
+                cols,
+                symmetric,
+            } => {
+                if *symmetric && rows != cols {
+                    let message = format!("`{}` is declared symmetric but not square", d.name);
+                    return Err(self.decl_error(
+                        origin,
+                        d.span,
+                        &message,
+                        "a symmetric matrix is n×n",
+                    ));
+                }
+                let kind = match (rows.is_one(), cols.is_one()) {
+                    (true, true) => Kind::Scalar,
+                    (_, true) => Kind::Vector,
+                    _ => Kind::Matrix,
+                };
+                let shape = DimShape {
+                    rows: self.dim(rows),
+                    cols: self.dim(cols),
+                };
+                (kind, shape, *symmetric)
+            }
+        };
+        let state = VarState {
+            kind,
+            shape,
+            symmetric,
+            declared: Some((origin, d.clone())),
+            used: None,
+        };
+        self.vars.insert(d.name.clone(), state);
+        Ok(())
+    }
+
+    fn unused_declarations(&self) -> Result<()> {
+        for v in self.vars.values() {
+            if let (Some((origin, d)), None) = (&v.declared, v.used) {
+                let message = format!(
+                    "`{}` is declared but does not appear in the expression",
+                    d.name
+                );
+                return Err(self.decl_error(*origin, d.name_span, &message, "not used"));
+            }
+        }
+        Ok(())
+    }
+
+    fn scalar_shape(&mut self) -> DimShape {
+        DimShape {
+            rows: self.dims.constant(Dim::one()),
+            cols: self.dims.constant(Dim::one()),
+        }
+    }
+
+    // ---- expressions ---------------------------------------------------------
+
+    fn typed(&self, term: Term, shape: DimShape, depth: usize, span: Span) -> Result<Typed> {
+        if depth > MAX_TERM_DEPTH {
+            return Err(self.error(
+                span,
+                &format!("the expression nests more than {MAX_TERM_DEPTH} levels deep"),
+                "too deep",
+                Some("name an intermediate result and write it in several steps"),
+            ));
+        }
+        Ok(Typed { term, shape, depth })
+    }
+
+    fn unify(&mut self, a: DimId, b: DimId) -> std::result::Result<(), Conflict> {
+        self.dims.union(a, b)
+    }
+
+    fn expr(&mut self, e: &Expr, level: usize) -> Result<Typed> {
+        let record = !matches!(
+            e.kind,
+            ExprKind::Var { .. } | ExprKind::Number(_) | ExprKind::Paren(_)
+        );
+        let slot = self.nodes.len();
+        if record {
+            self.nodes.push((e.span, level, None));
+        }
+        let inner = if record { level + 1 } else { level };
+        let t = self.expr_kind(e, inner)?;
+        if record {
+            self.nodes[slot].2 = Some(t.shape);
+        }
+        Ok(t)
+    }
+
+    fn expr_kind(&mut self, e: &Expr, level: usize) -> Result<Typed> {
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Var { name, greek } => self.var(name, *greek, span),
+            ExprKind::Identity => {
+                let d = self.dims.fresh();
+                self.seen.push(d);
+                self.typed(
+                    Term::Identity(placeholder(d)),
+                    DimShape { rows: d, cols: d },
+                    1,
+                    span,
+                )
+            }
+            ExprKind::Number(v) => {
+                let shape = self.scalar_shape();
+                self.typed(Term::num(*v), shape, 1, span)
+            }
+            ExprKind::Paren(inner) => self.expr(inner, level),
+            ExprKind::Neg(inner) => {
+                let t = self.expr(inner, level)?;
+                self.typed(Term::Neg(Box::new(t.term)), t.shape, t.depth + 1, span)
+            }
+            ExprKind::Sum(terms) => self.sum(terms, level, span),
+            ExprKind::Product { first, rest } => self.product(first, rest, level),
+            ExprKind::Transpose(inner) => {
+                let t = self.expr(inner, level)?;
+                let shape = DimShape {
+                    rows: t.shape.cols,
+                    cols: t.shape.rows,
+                };
+                self.typed(Term::Transpose(Box::new(t.term)), shape, t.depth + 1, span)
+            }
+            ExprKind::Power(inner, k) => {
+                let t = self.expr(inner, level)?;
+                self.power(t, *k, inner.span, span)
+            }
+            ExprKind::Call(callee, arg) => {
+                let t = self.expr(arg, level)?;
+                self.call(*callee, t, arg.span, span)
+            }
+            ExprKind::Norm(arg) => {
+                let t = self.expr(arg, level)?;
+                let shape = self.scalar_shape();
+                self.typed(
+                    Term::Apply(Func::Norm, Box::new(t.term)),
+                    shape,
+                    t.depth + 1,
+                    span,
+                )
+            }
+            ExprKind::Unknown(name, arg) => {
+                if let Some(v) = self.vars.get(name) {
+                    let message = format!("`{name}` is used both as a variable and as a function");
+                    let label = if v.declared.is_some() {
+                        "declared as a variable, applied as a function"
+                    } else {
+                        "applied as a function here"
+                    };
+                    return Err(self.error(
+                        span,
+                        &message,
+                        label,
+                        Some("use another letter for one of them"),
+                    ));
+                }
+                self.functions.entry(name.clone()).or_insert(span);
+                let t = self.expr(arg, level)?;
+                let shape = self.scalar_shape();
+                let term = Term::Unknown(name.clone(), Box::new(t.term));
+                self.typed(term, shape, t.depth + 1, span)
+            }
+        }
+    }
+
+    fn var(&mut self, name: &str, greek: bool, span: Span) -> Result<Typed> {
+        if self.functions.contains_key(name) {
+            let message = format!("`{name}` is used both as a function and as a variable");
+            return Err(self.error(
+                span,
+                &message,
+                "used as a variable here",
+                Some("use another letter for one of them"),
+            ));
+        }
+        let state = match self.vars.get(name) {
+            Some(v) => v,
+            None => {
+                let (kind, shape) = if greek {
+                    (Kind::Scalar, self.scalar_shape())
+                } else if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    (
+                        Kind::Matrix,
+                        DimShape {
+                            rows: self.dims.fresh(),
+                            cols: self.dims.fresh(),
+                        },
+                    )
+                } else {
+                    let cols = self.dims.constant(Dim::one());
+                    (
+                        Kind::Vector,
+                        DimShape {
+                            rows: self.dims.fresh(),
+                            cols,
+                        },
+                    )
+                };
+                let state = VarState {
+                    kind,
+                    shape,
+                    symmetric: false,
+                    declared: None,
+                    used: None,
+                };
+                self.vars.entry(name.to_string()).or_insert(state)
+            }
+        };
+        let shape = state.shape;
+        if state.used.is_none() {
+            self.seen.extend([shape.rows, shape.cols]);
+        }
+        if let Some(v) = self.vars.get_mut(name) {
+            v.used.get_or_insert(span);
+        }
+        self.typed(Term::var(name), shape, 1, span)
+    }
+
+    fn sum(&mut self, terms: &[(Sign, Expr)], level: usize, span: Span) -> Result<Typed> {
+        let mut out: Vec<Term> = Vec::with_capacity(terms.len());
+        let mut shape: Option<(DimShape, Span)> = None;
+        let mut depth = 1;
+        for (sign, e) in terms {
+            // A literal 0 in a sum is the zero of the sum's shape.
+            let t = if matches!(e.kind, ExprKind::Number(v) if v == 0.0) {
+                let s = DimShape {
+                    rows: self.dims.fresh(),
+                    cols: self.dims.fresh(),
+                };
+                self.nodes.push((e.span, level, Some(s)));
+                Typed {
+                    term: Term::Zero(Shape::new(placeholder(s.rows), placeholder(s.cols))),
+                    shape: s,
+                    depth: 1,
+                }
+            } else {
+                self.expr(e, level)?
+            };
+            match shape {
+                None => shape = Some((t.shape, e.span)),
+                Some((s, first)) => {
+                    let ok = self
+                        .unify(s.rows, t.shape.rows)
+                        .and_then(|_| self.unify(s.cols, t.shape.cols));
+                    if ok.is_err() {
+                        let (a, b) = (self.show_shape(s), self.show_shape(t.shape));
+                        let message = format!(
+                            "cannot add {} ({a}) and {} ({b}): a sum needs terms of one shape",
+                            self.text(first),
+                            self.text(e.span)
+                        );
+                        let label = format!("{b}, but the sum so far is {a}");
+                        return Err(self.error(
+                            e.span,
+                            &message,
+                            &label,
+                            Some("check the declarations, or transpose one term"),
+                        ));
+                    }
+                }
+            }
+            depth = depth.max(t.depth + 1);
+            let term = match (sign, t.term) {
+                (Sign::Minus, term) => Term::Neg(Box::new(term)),
+                (Sign::Plus, Term::Add(inner)) => {
+                    out.extend(inner);
+                    continue;
+                }
+                (Sign::Plus, term) => term,
+            };
+            out.push(term);
+        }
+        let Some((shape, _)) = shape else {
+            return Err(self.error(span, "empty sum", "here", None));
+        };
+        self.typed(Term::Add(out), shape, depth, span)
+    }
+
+    fn product(&mut self, first: &Expr, rest: &[(ProductOp, Expr)], level: usize) -> Result<Typed> {
+        let mut acc = self.expr(first, level)?;
+        let mut acc_span = first.span;
+        for (op, e) in rest {
+            let t = self.expr(e, level)?;
+            let span = acc_span.to(e.span);
+            acc = match op {
+                ProductOp::Juxtapose | ProductOp::Times => self.times(acc, t, acc_span, e.span)?,
+                ProductOp::Hadamard | ProductOp::ElemDiv => {
+                    let ok = self
+                        .unify(acc.shape.rows, t.shape.rows)
+                        .and_then(|_| self.unify(acc.shape.cols, t.shape.cols));
+                    if ok.is_err() {
+                        let (a, b) = (self.show_shape(acc.shape), self.show_shape(t.shape));
+                        let what = if *op == ProductOp::Hadamard {
+                            "an elementwise product"
+                        } else {
+                            "an elementwise division"
+                        };
+                        let message = format!(
+                            "{what} needs operands of one shape, but {} is {a} and {} is {b}",
+                            self.text(acc_span),
+                            self.text(e.span)
+                        );
+                        return Err(self.error(span, &message, &format!("{a} and {b}"), None));
+                    }
+                    let (a, b) = (Box::new(acc.term), Box::new(t.term));
+                    let term = if *op == ProductOp::Hadamard {
+                        Term::Hadamard(a, b)
+                    } else {
+                        Term::ElemDiv(a, b)
+                    };
+                    self.typed(term, acc.shape, acc.depth.max(t.depth) + 1, span)?
+                }
+                ProductOp::Div => {
+                    if !self.is_scalar(t.shape) {
+                        let b = self.show_shape(t.shape);
+                        let message =
+                            format!("`/` divides by a scalar, but {} is {b}", self.text(e.span));
+                        return Err(self.error(
+                            e.span,
+                            &message,
+                            "not a scalar",
+                            Some("use ./ for elementwise division, or multiply by the inverse"),
+                        ));
+                    }
+                    let term = Term::Div(Box::new(acc.term), Box::new(t.term));
+                    self.typed(term, acc.shape, acc.depth.max(t.depth) + 1, span)?
+                }
+            };
+            acc_span = span;
+        }
+        Ok(acc)
+    }
+
+    /// `a b`: a matrix product, or a scalar multiple when either side is 1×1.
+    fn times(&mut self, a: Typed, b: Typed, a_span: Span, b_span: Span) -> Result<Typed> {
+        let span = a_span.to(b_span);
+        let depth = a.depth.max(b.depth) + 1;
+        let (a_scalar, b_scalar) = (self.is_scalar(a.shape), self.is_scalar(b.shape));
+        if a_scalar && b_scalar {
+            return self.typed(mul(a.term, b.term), a.shape, depth, span);
+        }
+        if a_scalar || b_scalar {
+            let (s, m) = if a_scalar { (a, b) } else { (b, a) };
+            let term = match m.term {
+                Term::Scale(s2, m2) => Term::Scale(Box::new(mul(s.term, *s2)), m2),
+                other => Term::Scale(Box::new(s.term), Box::new(other)),
+            };
+            return self.typed(term, m.shape, depth, span);
+        }
+        if let Err(Conflict(x, y)) = self.unify(a.shape.cols, b.shape.rows) {
+            let (sa, sb) = (self.show_shape(a.shape), self.show_shape(b.shape));
+            let message = format!(
+                "the columns of {} ({x}) differ from the rows of {} ({y})",
+                self.text(a_span),
+                self.text(b_span)
+            );
+            return Err(self.error(
+                span,
+                &message,
+                &format!("{sa} times {sb}"),
+                Some(MATMUL_HELP),
+            ));
+        }
+        let shape = DimShape {
+            rows: a.shape.rows,
+            cols: b.shape.cols,
+        };
+        let (sa, ma) = split_scale(a.term);
+        let (sb, mb) = split_scale(b.term);
+        let matrices = mul(ma, mb);
+        let term = match (sa, sb) {
+            (None, None) => matrices,
+            (Some(s), None) | (None, Some(s)) => Term::Scale(Box::new(s), Box::new(matrices)),
+            (Some(s), Some(t)) => Term::Scale(Box::new(mul(s, t)), Box::new(matrices)),
+        };
+        self.typed(term, shape, depth, span)
+    }
+
+    fn require_square(&mut self, t: &Typed, what: &str, arg_span: Span, span: Span) -> Result<()> {
+        if let Err(Conflict(r, c)) = self.unify(t.shape.rows, t.shape.cols) {
+            let message = format!(
+                "{what} needs a square matrix, but {} has {r} rows and {c} columns",
+                self.text(arg_span)
+            );
+            return Err(self.error(
+                span,
+                &message,
+                &format!("{r}×{c}, not square"),
+                Some(SQUARE_HELP),
+            ));
+        }
+        Ok(())
+    }
+
+    fn power(&mut self, t: Typed, k: i64, arg_span: Span, span: Span) -> Result<Typed> {
+        let depth = t.depth + 1;
+        if self.is_scalar(t.shape) {
+            return self.typed(Term::Pow(Box::new(t.term), k), t.shape, depth, span);
+        }
+        let what = if k == -1 {
+            "the inverse".to_string()
+        } else {
+            format!("the power {k}")
+        };
+        self.require_square(&t, &what, arg_span, span)?;
+        let term = match k {
+            0 => Term::Identity(placeholder(t.shape.rows)),
+            1 => t.term,
+            -1 => Term::Inverse(Box::new(t.term)),
+            k if k < 0 => Term::Pow(Box::new(Term::Inverse(Box::new(t.term))), -k),
+            k => Term::Pow(Box::new(t.term), k),
+        };
+        self.typed(term, t.shape, depth + 1, span)
+    }
+
+    fn call(&mut self, callee: Callee, t: Typed, arg_span: Span, span: Span) -> Result<Typed> {
+        let depth = t.depth + 1;
+        let f = match callee {
+            Callee::Inv => return self.power(t, -1, arg_span, span),
+            Callee::Func(f) => f,
+        };
+        let shape = match f {
+            Func::Tr | Func::Det | Func::Logdet => {
+                self.require_square(&t, &format!("`{}`", f.name()), arg_span, span)?;
+                self.scalar_shape()
+            }
+            Func::Sum | Func::Norm => self.scalar_shape(),
+            Func::Diag => {
+                if self.dims.value(t.shape.cols) == Some(Dim::one()) {
+                    DimShape {
+                        rows: t.shape.rows,
+                        cols: t.shape.rows,
+                    }
+                } else {
+                    self.require_square(&t, "`diag` of a matrix", arg_span, span)?;
+                    DimShape {
+                        rows: t.shape.rows,
+                        cols: self.dims.constant(Dim::one()),
+                    }
+                }
+            }
+            _ => t.shape,
+        };
+        self.typed(Term::Apply(f, Box::new(t.term)), shape, depth, span)
+    }
+
+    // ---- results -------------------------------------------------------------
+
+    fn finish(mut self, root: Typed, expr: Span) -> Annotated {
+        // Fresh names must not clash with declared dimensions or with
+        // one-letter variables (`n: vector` next to a dimension `n` reads badly).
+        let mut taken: BTreeSet<String> = self.dim_names.keys().cloned().collect();
+        taken.extend(self.vars.keys().cloned());
+        let mut names = fresh_names().filter(|n| !taken.contains(n));
+        let mut named: BTreeMap<DimId, String> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let all: Vec<DimId> = self.seen.iter().copied().chain(self.dims.ids()).collect();
+        for id in all {
+            let root = self.dims.find(id);
+            match self.dims.value(root) {
+                Some(Dim::Sym(s)) if !order.contains(&s) => order.push(s),
+                Some(_) => {}
+                None if named.contains_key(&root) => {}
+                None => {
+                    let name = names.next().unwrap_or_default();
+                    order.push(name.clone());
+                    named.insert(root, name);
+                }
+            }
+        }
+        let mut resolve = |d: DimId| -> Dim {
+            let root = self.dims.find(d);
+            match self.dims.value(root) {
+                Some(v) => v,
+                None => Dim::Sym(named.get(&root).cloned().unwrap_or_default()),
+            }
+        };
+        let shape_of = |s: DimShape, resolve: &mut dyn FnMut(DimId) -> Dim| {
+            Shape::new(resolve(s.rows), resolve(s.cols))
+        };
+        let mut env = Env::default();
+        for (name, v) in &self.vars {
+            let shape = shape_of(v.shape, &mut resolve);
+            env.vars.insert(
+                name.clone(),
+                VarInfo {
+                    kind: v.kind,
+                    shape,
+                    symmetric: v.symmetric,
+                },
+            );
+        }
+        let nodes = self
+            .nodes
+            .iter()
+            .filter_map(|(span, level, s)| {
+                s.map(|s| NodeShape {
+                    span: *span,
+                    level: *level,
+                    shape: shape_of(s, &mut resolve),
+                })
+            })
+            .collect();
+        let shape = shape_of(root.shape, &mut resolve);
+        let term = resolve_term(root.term, &mut |d| match d {
+            Dim::Sym(s) => match s.strip_prefix(PLACEHOLDER).and_then(|n| n.parse().ok()) {
+                Some(id) => resolve(id),
+                None => Dim::Sym(s),
+            },
+            d => d,
+        });
+        let problem = Problem {
+            source: self.src.to_string(),
+            term,
+            env,
+            shape,
+        };
+        Annotated {
+            problem,
+            nodes,
+            dims: order,
+            expr,
+        }
+    }
+}
+
+/// Dimensions inside a term are written as placeholders until unification
+/// has finished and the final names are known.
+const PLACEHOLDER: &str = "\u{0}dim";
+
+fn placeholder(d: DimId) -> Dim {
+    Dim::Sym(format!("{PLACEHOLDER}{d}"))
+}
+
+/// `n, m, p, q, k, r, s`, then `n1, m1, …`, then `n2, …`.
+fn fresh_names() -> impl Iterator<Item = String> {
+    const BASE: [&str; 7] = ["n", "m", "p", "q", "k", "r", "s"];
+    (0..).flat_map(|round: usize| {
+        BASE.iter().map(move |b| {
+            if round == 0 {
+                b.to_string()
+            } else {
+                format!("{b}{round}")
+            }
+        })
+    })
+}
+
+/// Replaces every dimension in `t` (depth-capped by the checker).
+fn resolve_term(t: Term, f: &mut dyn FnMut(Dim) -> Dim) -> Term {
+    let go = |t: Box<Term>, f: &mut dyn FnMut(Dim) -> Dim| Box::new(resolve_term(*t, f));
+    match t {
+        Term::Identity(d) => Term::Identity(f(d)),
+        Term::Ones(s) => Term::Ones(Shape::new(f(s.rows), f(s.cols))),
+        Term::Zero(s) => {
+            let s = Shape::new(f(s.rows), f(s.cols));
+            if s.is_scalar() {
+                Term::num(0.0)
+            } else {
+                Term::Zero(s)
+            }
+        }
+        Term::Var(_) | Term::Num(_) => t,
+        Term::Neg(a) => Term::Neg(go(a, f)),
+        Term::Transpose(a) => Term::Transpose(go(a, f)),
+        Term::Inverse(a) => Term::Inverse(go(a, f)),
+        Term::Diff(a) => Term::Diff(go(a, f)),
+        Term::Pow(a, k) => Term::Pow(go(a, f), k),
+        Term::Apply(g, a) => Term::Apply(g, go(a, f)),
+        Term::Unknown(n, a) => Term::Unknown(n, go(a, f)),
+        Term::Add(ts) => Term::Add(ts.into_iter().map(|t| resolve_term(t, f)).collect()),
+        Term::Mul(ts) => Term::Mul(ts.into_iter().map(|t| resolve_term(t, f)).collect()),
+        Term::Scale(a, b) => Term::Scale(go(a, f), go(b, f)),
+        Term::Hadamard(a, b) => Term::Hadamard(go(a, f), go(b, f)),
+        Term::ElemDiv(a, b) => Term::ElemDiv(go(a, f), go(b, f)),
+        Term::Div(a, b) => Term::Div(go(a, f), go(b, f)),
+    }
+}
+
+/// The product `a b`, flattening nested `Mul` chains.
+fn mul(a: Term, b: Term) -> Term {
+    let mut factors = match a {
+        Term::Mul(fs) => fs,
+        a => vec![a],
+    };
+    match b {
+        Term::Mul(fs) => factors.extend(fs),
+        b => factors.push(b),
+    }
+    Term::Mul(factors)
+}
+
+fn split_scale(t: Term) -> (Option<Term>, Term) {
+    match t {
+        Term::Scale(s, m) => (Some(*s), *m),
+        t => (None, t),
+    }
+}

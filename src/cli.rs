@@ -1,0 +1,204 @@
+//! The command-line interface: argument definitions and the commands.
+//!
+//! Only this module and `main.rs` print. Errors are rendered by miette.
+
+use std::io::{BufRead, IsTerminal};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use matdiff::Error;
+use matdiff::check;
+
+/// Symbolic matrix calculus: gradients by the matrix differential, with every step shown.
+#[derive(Debug, Parser)]
+#[command(name = "matdiff", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Differentiate a scalar expression with respect to its variables.
+    Grad(GradArgs),
+    /// Simplify an expression.
+    Simplify(SimplifyArgs),
+    /// Decide whether two expressions are equal for all values.
+    Equiv(EquivArgs),
+    /// Show the shape of every variable and subexpression.
+    Shape(ShapeArgs),
+    /// Read expressions interactively.
+    Repl,
+}
+
+/// How a derivation is carried out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// By the matrix differential.
+    Differential,
+    /// By components (index notation).
+    Components,
+    /// Both, and check that they agree.
+    Both,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Plain text with Unicode symbols.
+    Text,
+    /// A LaTeX `align*` block.
+    Latex,
+    /// One JSON object.
+    Json,
+    /// A NumPy expression.
+    Numpy,
+    /// A PyTorch expression.
+    Torch,
+}
+
+/// Cost models for choosing among equal forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Cost {
+    /// Floating-point operations for the declared dimensions.
+    Flops,
+}
+
+/// Arguments of `grad`.
+#[derive(Debug, Args)]
+pub struct GradArgs {
+    /// The expression, or `-` to read one per line from standard input.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// Differentiate with respect to this variable (repeatable; default: all).
+    #[arg(long = "wrt", value_name = "V")]
+    pub wrt: Vec<String>,
+    /// A declaration such as 'X: 1×n' (repeatable).
+    #[arg(long = "let", value_name = "DECL")]
+    pub lets: Vec<String>,
+    /// How to derive.
+    #[arg(long, value_enum, default_value_t = Method::Differential)]
+    pub method: Method,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Check the result numerically against finite differences.
+    #[arg(long)]
+    pub check: bool,
+    /// Seed of the numeric check.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Prefer the cheapest of equal forms.
+    #[arg(long, value_enum)]
+    pub cost: Option<Cost>,
+    /// ASCII output instead of Unicode symbols.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Print statistics of the search.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+/// Arguments of `simplify`.
+#[derive(Debug, Args)]
+pub struct SimplifyArgs {
+    /// The expression.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// A declaration such as 'X: 1×n' (repeatable).
+    #[arg(long = "let", value_name = "DECL")]
+    pub lets: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Arguments of `equiv`.
+#[derive(Debug, Args)]
+pub struct EquivArgs {
+    /// The first expression.
+    #[arg(allow_hyphen_values = true)]
+    pub a: String,
+    /// The second expression.
+    #[arg(allow_hyphen_values = true)]
+    pub b: String,
+    /// A declaration such as 'X: 1×n' (repeatable).
+    #[arg(long = "let", value_name = "DECL")]
+    pub lets: Vec<String>,
+    /// Show the chain of rewrites that proves the equivalence.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Arguments of `shape`.
+#[derive(Debug, Args)]
+pub struct ShapeArgs {
+    /// The expression, or `-` to read one per line from standard input.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// A declaration such as 'X: 1×n' (repeatable).
+    #[arg(long = "let", value_name = "DECL")]
+    pub lets: Vec<String>,
+}
+
+/// Runs the parsed command line; returns the exit status.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Grad(args) => run_grad(&args),
+        Command::Shape(args) => run_shape(&args),
+        Command::Simplify(_) => not_built("simplify"),
+        Command::Equiv(_) => not_built("equiv"),
+        Command::Repl => not_built("repl"),
+    }
+}
+
+/// `grad`: the engine's entry point from the command line.
+pub fn run_grad(_args: &GradArgs) -> i32 {
+    not_built("grad")
+}
+
+fn not_built(command: &str) -> i32 {
+    eprintln!("matdiff {command}: not built yet");
+    1
+}
+
+/// `shape`: prints every variable's shape and the shape of each subexpression.
+pub fn run_shape(args: &ShapeArgs) -> i32 {
+    let mut status = 0;
+    for line in inputs(&args.expr) {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => return report(&Error::Usage(format!("cannot read standard input: {e}"))),
+        };
+        match check::annotate(&line, &args.lets) {
+            Ok(a) => print!("{}", a.report()),
+            Err(e) => status = status.max(report(&e)),
+        }
+    }
+    status
+}
+
+/// The expressions to work on: `expr` itself, or with `-` the lines of
+/// standard input without blank lines and `#` comments.
+fn inputs(expr: &str) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
+    if expr != "-" {
+        return Box::new(std::iter::once(Ok(expr.to_string())));
+    }
+    let lines = std::io::stdin().lock().lines().filter(|l| {
+        l.as_ref()
+            .map(|s| !s.trim().is_empty() && !s.trim_start().starts_with('#'))
+            .unwrap_or(true)
+    });
+    Box::new(lines)
+}
+
+/// Prints `e` to standard error and returns its exit status.
+pub fn report(e: &Error) -> i32 {
+    let stderr = std::io::stderr();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = if stderr.is_terminal() { 100 } else { 80 };
+    eprint!("{}", e.render(color, width));
+    e.exit_code()
+}

@@ -1,0 +1,649 @@
+//! The parser: source text → [`ast::Input`](crate::ast::Input).
+//!
+//! This is the only module that sees pest types. The grammar
+//! (`grammar/matdiff.pest`) yields a flat stream of operands and operators per
+//! expression; precedence is the Pratt table below.
+//!
+//! Limits, checked here so that no later pass can be crashed by its input:
+//! the input is at most [`MAX_INPUT_BYTES`] long and nests at most
+//! [`MAX_DEPTH`] levels (parentheses, prefix and postfix operators, calls).
+
+use std::sync::LazyLock;
+
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
+use crate::error::{Error, Result};
+use crate::shape::Dim;
+use crate::term::Func;
+
+/// The longest input accepted, in bytes (1 MiB).
+pub const MAX_INPUT_BYTES: usize = 1 << 20;
+
+/// The deepest nesting accepted: parentheses, calls, prefix and postfix
+/// operators each add a level. Every recursive pass relies on this bound.
+pub const MAX_DEPTH: usize = 256;
+
+/// The generated parser; its `Rule` enum never leaves this module.
+mod generated {
+    #![allow(missing_docs)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/matdiff.pest"]
+    pub(super) struct Grammar;
+}
+use generated::{Grammar, Rule};
+
+/// Precedence, loosest first (SPEC §1).
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::matmul, Assoc::Left)
+            | Op::infix(Rule::hadamard, Assoc::Left)
+            | Op::infix(Rule::elem_div, Assoc::Left)
+            | Op::infix(Rule::div, Assoc::Left)
+            | Op::infix(Rule::juxt, Assoc::Left))
+        .op(Op::prefix(Rule::neg))
+        .op(Op::postfix(Rule::transpose) | Op::postfix(Rule::power))
+});
+
+/// Parses a whole input: an expression with an optional `where` clause.
+pub fn parse(src: &str) -> Result<Input> {
+    let b = Builder::new("input", src);
+    b.precheck()?;
+    let mut pairs = Grammar::parse(Rule::input, src).map_err(|e| b.pest_error(e))?;
+    let Some(input) = pairs.next() else {
+        return Err(b.error(Span::new(0, 0), "empty input", "here", None));
+    };
+    let mut expr = None;
+    let mut decls = Vec::new();
+    for p in input.into_inner() {
+        match p.as_rule() {
+            Rule::expr => expr = Some(b.expr(p)?.expr),
+            Rule::where_clause => {
+                for d in p.into_inner().filter(|d| d.as_rule() == Rule::decl) {
+                    decls.push(b.decl(d)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    match expr {
+        Some(expr) => Ok(Input { expr, decls }),
+        None => Err(b.error(Span::new(0, src.len()), "no expression", "here", None)),
+    }
+}
+
+/// Parses the text of a `--let` option: declarations separated by commas,
+/// with the syntax of the `where` clause. Spans are relative to `src`.
+pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {
+    let b = Builder::new("--let", src);
+    b.precheck()?;
+    let pairs = Grammar::parse(Rule::lets, src).map_err(|e| b.pest_error(e))?;
+    pairs
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::decl)
+        .map(|d| b.decl(d))
+        .collect()
+}
+
+/// A node with the nesting depth of the tree below it.
+struct Built {
+    expr: Expr,
+    depth: usize,
+}
+
+/// Turns pest pairs into AST nodes, reporting errors against one source.
+struct Builder<'s> {
+    name: &'static str,
+    src: &'s str,
+}
+
+fn span_of(p: &Pair<Rule>) -> Span {
+    let s = p.as_span();
+    Span::new(s.start(), s.end())
+}
+
+impl<'s> Builder<'s> {
+    fn new(name: &'static str, src: &'s str) -> Self {
+        Builder { name, src }
+    }
+
+    fn error(&self, span: Span, message: &str, label: &str, help: Option<&str>) -> Error {
+        Error::syntax(self.name, self.src, span, message, label, help)
+    }
+
+    /// Size and bracket depth, before pest recurses into the input.
+    fn precheck(&self) -> Result<()> {
+        if self.src.len() > MAX_INPUT_BYTES {
+            return Err(Error::InputTooLarge {
+                size: self.src.len(),
+                limit: MAX_INPUT_BYTES,
+            });
+        }
+        let mut depth = 0usize;
+        for (i, c) in self.src.char_indices() {
+            match c {
+                '(' | '{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(self.too_deep(Span::new(i, i + 1)));
+                    }
+                }
+                ')' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn too_deep(&self, span: Span) -> Error {
+        self.error(
+            span,
+            &format!("the expression nests more than {MAX_DEPTH} levels deep"),
+            "too deep from here on",
+            Some("name an intermediate result and write it in several steps"),
+        )
+    }
+
+    fn checked(&self, expr: Expr, depth: usize) -> Result<Built> {
+        if depth > MAX_DEPTH {
+            return Err(self.too_deep(expr.span));
+        }
+        Ok(Built { expr, depth })
+    }
+
+    fn pest_error(&self, e: pest::error::Error<Rule>) -> Error {
+        let pos = match e.location {
+            InputLocation::Pos(p) => p,
+            InputLocation::Span((a, _)) => a,
+        };
+        let found = self.src.get(pos..).and_then(|s| s.chars().next());
+        let span = Span::new(pos, pos + found.map_or(0, char::len_utf8));
+        let message = match found {
+            Some(c) => format!("unexpected `{c}`"),
+            None => "unexpected end of input".to_string(),
+        };
+        let mut expected: Vec<&str> = match &e.variant {
+            ErrorVariant::ParsingError { positives, .. } => {
+                positives.iter().filter_map(|r| describe(*r)).collect()
+            }
+            ErrorVariant::CustomError { .. } => vec![],
+        };
+        if open_parens(&self.src[..pos.min(self.src.len())]) > 0 {
+            expected.push("`)`");
+        }
+        expected.sort_unstable();
+        expected.dedup();
+        let label = if expected.is_empty() {
+            "not understood here".to_string()
+        } else {
+            format!("expected {}", join_or(&expected))
+        };
+        self.error(span, &message, &label, Some(SYNTAX_HELP))
+    }
+
+    /// Folds the operand/operator stream of an `expr` or `bar_expr`.
+    fn expr(&self, pair: Pair<Rule>) -> Result<Built> {
+        // pest's Pratt parser recurses once per prefix operator before any
+        // of our callbacks run, so long runs of `-` are refused up front.
+        let mut run = 0;
+        for p in pair.clone().into_inner() {
+            if p.as_rule() == Rule::neg {
+                run += 1;
+                if run > MAX_DEPTH {
+                    return Err(self.too_deep(span_of(&p)));
+                }
+            } else {
+                run = 0;
+            }
+        }
+        PRATT
+            .map_primary(|p| self.primary(p))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = span_of(&op).to(rhs.expr.span);
+                // `-2` is a literal, not the negation of one.
+                if let ExprKind::Number(v) = rhs.expr.kind {
+                    return self.checked(
+                        Expr {
+                            kind: ExprKind::Number(-v),
+                            span,
+                        },
+                        rhs.depth,
+                    );
+                }
+                let kind = ExprKind::Neg(Box::new(rhs.expr));
+                self.checked(Expr { kind, span }, rhs.depth + 1)
+            })
+            .map_postfix(|lhs, op| {
+                let lhs = lhs?;
+                // In `XWᵀ` the postfix belongs to the last letter of the run.
+                if let ExprKind::Product { first, mut rest } = lhs.expr.kind {
+                    let span = lhs.expr.span.to(span_of(&op));
+                    let Some((o, last)) = rest.pop() else {
+                        return self.postfix(*first, 1, &op);
+                    };
+                    let last = self.postfix(last, 1, &op)?;
+                    rest.push((o, last.expr));
+                    let kind = ExprKind::Product { first, rest };
+                    return self.checked(Expr { kind, span }, lhs.depth.max(last.depth + 1));
+                }
+                self.postfix(lhs.expr, lhs.depth, &op)
+            })
+            .map_infix(|lhs, op, rhs| self.infix(lhs?, op, rhs?))
+            .parse(pair.into_inner())
+    }
+
+    fn infix(&self, lhs: Built, op: Pair<Rule>, rhs: Built) -> Result<Built> {
+        let span = lhs.expr.span.to(rhs.expr.span);
+        let sign = match op.as_rule() {
+            Rule::add => Some(Sign::Plus),
+            Rule::sub => Some(Sign::Minus),
+            _ => None,
+        };
+        if let Some(sign) = sign {
+            // Sums are built flat, so a sum of 100k terms is not 100k deep.
+            let depth = lhs.depth.max(rhs.depth + 1);
+            let terms = match lhs.expr.kind {
+                ExprKind::Sum(mut terms) => {
+                    terms.push((sign, rhs.expr));
+                    terms
+                }
+                _ => vec![(Sign::Plus, lhs.expr), (sign, rhs.expr)],
+            };
+            return self.checked(
+                Expr {
+                    kind: ExprKind::Sum(terms),
+                    span,
+                },
+                depth,
+            );
+        }
+        let op = match op.as_rule() {
+            Rule::matmul => ProductOp::Times,
+            Rule::hadamard => ProductOp::Hadamard,
+            Rule::elem_div => ProductOp::ElemDiv,
+            Rule::div => ProductOp::Div,
+            _ => ProductOp::Juxtapose,
+        };
+        let (first, mut rest, mut depth) = match lhs.expr.kind {
+            ExprKind::Product { first, rest } => (first, rest, lhs.depth),
+            _ => (Box::new(lhs.expr), Vec::new(), lhs.depth + 1),
+        };
+        let joins = matches!(op, ProductOp::Juxtapose | ProductOp::Times) && is_word(&rhs.expr);
+        let rhs = match rhs.expr.kind {
+            // A run of letters on the right (`2 XW`) joins the chain: its
+            // factors are all plain products, so regrouping changes nothing.
+            ExprKind::Product { first: f, rest: r } if joins => {
+                rest.push((op, *f));
+                rest.extend(r);
+                let expr = Expr {
+                    kind: ExprKind::Product { first, rest },
+                    span,
+                };
+                return self.checked(expr, depth.max(rhs.depth));
+            }
+            kind => Built {
+                expr: Expr {
+                    kind,
+                    span: rhs.expr.span,
+                },
+                depth: rhs.depth,
+            },
+        };
+        depth = depth.max(rhs.depth + 1);
+        rest.push((op, rhs.expr));
+        self.checked(
+            Expr {
+                kind: ExprKind::Product { first, rest },
+                span,
+            },
+            depth,
+        )
+    }
+
+    fn postfix(&self, e: Expr, depth: usize, op: &Pair<Rule>) -> Result<Built> {
+        let span = e.span.to(span_of(op));
+        let kind = match op.as_rule() {
+            Rule::transpose => ExprKind::Transpose(Box::new(e)),
+            _ => ExprKind::Power(Box::new(e), self.exponent(op)?),
+        };
+        self.checked(Expr { kind, span }, depth + 1)
+    }
+
+    fn exponent(&self, op: &Pair<Rule>) -> Result<i64> {
+        let span = span_of(op);
+        let text: String = op
+            .as_str()
+            .chars()
+            .filter_map(|c| match c {
+                '⁻' | '−' | '-' => Some('-'),
+                '⁰' => Some('0'),
+                '¹' => Some('1'),
+                '²' => Some('2'),
+                '³' => Some('3'),
+                '⁴' => Some('4'),
+                '⁵' => Some('5'),
+                '⁶' => Some('6'),
+                '⁷' => Some('7'),
+                '⁸' => Some('8'),
+                '⁹' => Some('9'),
+                c if c.is_ascii_digit() => Some(c),
+                _ => None,
+            })
+            .collect();
+        text.parse::<i64>()
+            .ok()
+            .filter(|k| k.unsigned_abs() <= 1_000_000)
+            .ok_or_else(|| {
+                self.error(
+                    span,
+                    "this exponent is too large",
+                    "exponent",
+                    Some("powers are integers between -1000000 and 1000000"),
+                )
+            })
+    }
+
+    fn primary(&self, p: Pair<Rule>) -> Result<Built> {
+        let span = span_of(&p);
+        let leaf = |kind| {
+            Ok(Built {
+                expr: Expr { kind, span },
+                depth: 1,
+            })
+        };
+        match p.as_rule() {
+            Rule::number => match p.as_str().parse::<f64>() {
+                Ok(v) if v.is_finite() => leaf(ExprKind::Number(v)),
+                _ => Err(self.error(span, "this number is out of range", "number", None)),
+            },
+            Rule::paren | Rule::norm_bars => {
+                let is_paren = p.as_rule() == Rule::paren;
+                let inner = self.inner_expr(p, span)?;
+                let arg = Box::new(inner.expr);
+                let kind = if is_paren {
+                    ExprKind::Paren(arg)
+                } else {
+                    ExprKind::Norm(arg)
+                };
+                self.checked(Expr { kind, span }, inner.depth + 1)
+            }
+            Rule::call | Rule::unknown_call => self.call(p, span),
+            Rule::bare_function => {
+                let name = p.as_str();
+                Err(self.error(
+                    span,
+                    &format!("`{name}` is a function, not a variable"),
+                    "function name used as a variable",
+                    Some(&format!("apply it to an argument, as in {name}(X)")),
+                ))
+            }
+            Rule::greek => leaf(ExprKind::Var {
+                name: greek_name(p.as_str()),
+                greek: true,
+            }),
+            Rule::word => self.word(p),
+            _ => Err(self.error(span, "unexpected token", "here", None)),
+        }
+    }
+
+    fn inner_expr(&self, p: Pair<Rule>, span: Span) -> Result<Built> {
+        match p
+            .into_inner()
+            .find(|q| matches!(q.as_rule(), Rule::expr | Rule::bar_expr))
+        {
+            Some(e) => self.expr(e),
+            None => Err(self.error(span, "empty brackets", "nothing inside", None)),
+        }
+    }
+
+    fn call(&self, p: Pair<Rule>, span: Span) -> Result<Built> {
+        let mut inner = p.into_inner();
+        let Some(head) = inner.next() else {
+            return Err(self.error(span, "malformed call", "here", None));
+        };
+        let name = head.as_str();
+        let Some(arg) = inner.find(|q| q.as_rule() == Rule::expr) else {
+            return Err(self.error(
+                span,
+                &format!("`{name}` is applied to nothing"),
+                "missing argument",
+                Some(&format!(
+                    "write an argument inside the parentheses, as in {name}(X)"
+                )),
+            ));
+        };
+        let arg = self.expr(arg)?;
+        let kind = if head.as_rule() == Rule::unknown {
+            let name = if name == "ℓ" { "ell" } else { name };
+            ExprKind::Unknown(name.to_string(), Box::new(arg.expr))
+        } else {
+            ExprKind::Call(callee(name), Box::new(arg.expr))
+        };
+        self.checked(Expr { kind, span }, arg.depth + 1)
+    }
+
+    /// A run of letters: one name, or a product of one-letter names.
+    fn word(&self, p: Pair<Rule>) -> Result<Built> {
+        let span = span_of(&p);
+        let mut factors = p
+            .into_inner()
+            .filter(|q| q.as_rule() == Rule::name)
+            .map(|n| {
+                let kind = match n.as_str() {
+                    "I" => ExprKind::Identity,
+                    s => ExprKind::Var {
+                        name: canonical(s),
+                        greek: false,
+                    },
+                };
+                Expr {
+                    kind,
+                    span: span_of(&n),
+                }
+            });
+        let Some(first) = factors.next() else {
+            return Err(self.error(span, "expected a name", "here", None));
+        };
+        let rest: Vec<_> = factors.map(|f| (ProductOp::Juxtapose, f)).collect();
+        if rest.is_empty() {
+            return Ok(Built {
+                expr: first,
+                depth: 1,
+            });
+        }
+        let kind = ExprKind::Product {
+            first: Box::new(first),
+            rest,
+        };
+        Ok(Built {
+            expr: Expr { kind, span },
+            depth: 2,
+        })
+    }
+
+    fn decl(&self, p: Pair<Rule>) -> Result<Decl> {
+        let span = span_of(&p);
+        let mut name = None;
+        let mut ty = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::decl_name => {
+                    let name_span = span_of(&q);
+                    let text = q.as_str();
+                    let is_greek = q
+                        .into_inner()
+                        .next()
+                        .is_some_and(|g| g.as_rule() == Rule::greek);
+                    let canon = if is_greek {
+                        greek_name(text)
+                    } else {
+                        canonical(text)
+                    };
+                    name = Some((canon, name_span));
+                }
+                Rule::scalar_kw => ty = Some(DeclType::Scalar),
+                Rule::vector_kw => ty = Some(DeclType::Vector),
+                Rule::matrix_type => ty = Some(self.matrix_type(q)?),
+                _ => {}
+            }
+        }
+        match (name, ty) {
+            (Some((name, name_span)), Some(ty)) => Ok(Decl {
+                name,
+                name_span,
+                ty,
+                span,
+            }),
+            _ => Err(self.error(span, "malformed declaration", "here", None)),
+        }
+    }
+
+    fn matrix_type(&self, p: Pair<Rule>) -> Result<DeclType> {
+        let mut symmetric = false;
+        let mut dims = Vec::new();
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::sym_kw => symmetric = true,
+                Rule::dim => dims.push(self.dim(&q)?),
+                _ => {}
+            }
+        }
+        match <[Dim; 2]>::try_from(dims) {
+            Ok([rows, cols]) => Ok(DeclType::Matrix {
+                rows,
+                cols,
+                symmetric,
+            }),
+            Err(_) => Err(self.error(Span::new(0, 0), "malformed shape", "here", None)),
+        }
+    }
+
+    fn dim(&self, q: &Pair<Rule>) -> Result<Dim> {
+        let text = q.as_str();
+        if !text.starts_with(|c: char| c.is_ascii_digit()) {
+            return Ok(Dim::Sym(text.to_string()));
+        }
+        match text.parse::<u64>() {
+            Ok(n) if n >= 1 => Ok(Dim::Lit(n)),
+            _ => Err(self.error(
+                span_of(q),
+                "a dimension must be a positive whole number or a name",
+                "bad dimension",
+                Some("write a size such as 3, or a name such as n"),
+            )),
+        }
+    }
+}
+
+const SYNTAX_HELP: &str = "expressions look like `tr(X^T A X)` or `L(XW+B) where X: 1×n`";
+
+/// A reader's name for what a grammar rule stands for in "expected …".
+fn describe(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        EOI => "end of input",
+        number | call | unknown_call | bare_function | greek | paren | word | norm_bars | neg
+        | function | unknown | greek_letter | name | expr | bar_expr => "an operand",
+        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power => "an operator",
+        where_clause | where_kw => "`where`",
+        decl | decl_name => "a declaration such as `X: 1×n`",
+        scalar_kw | vector_kw | matrix_type | sym_kw | dim => {
+            "a shape such as `n×m`, `scalar` or `vector`"
+        }
+        int | sup_int => "an integer",
+        _ => return None,
+    })
+}
+
+/// Whether `e` is a run of letters (`XW`): a chain of juxtaposed names.
+fn is_word(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Product { first, rest } => {
+            is_name(first)
+                && rest
+                    .iter()
+                    .all(|(o, f)| *o == ProductOp::Juxtapose && is_name(f))
+        }
+        _ => false,
+    }
+}
+
+fn is_name(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Var { .. } | ExprKind::Identity | ExprKind::Transpose(_) | ExprKind::Power(..)
+    )
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn open_parens(prefix: &str) -> usize {
+    prefix.chars().fold(0usize, |d, c| match c {
+        '(' => d + 1,
+        ')' => d.saturating_sub(1),
+        _ => d,
+    })
+}
+
+fn callee(name: &str) -> Callee {
+    let f = match name {
+        "inv" => return Callee::Inv,
+        "σ" => Func::Sigmoid,
+        _ => match Func::ALL.iter().find(|f| f.name() == name) {
+            Some(f) => *f,
+            None => Func::Sigmoid,
+        },
+    };
+    Callee::Func(f)
+}
+
+/// `W_{12}` is spelled `W_12`.
+fn canonical(name: &str) -> String {
+    name.chars().filter(|c| *c != '{' && *c != '}').collect()
+}
+
+/// `λ_1` and `lambda_1` are both spelled `lambda_1`.
+fn greek_name(text: &str) -> String {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let ascii = match first {
+        'α' => "alpha",
+        'β' => "beta",
+        'γ' => "gamma",
+        'δ' => "delta",
+        'ε' | 'ϵ' => "epsilon",
+        'ζ' => "zeta",
+        'η' => "eta",
+        'θ' => "theta",
+        'ι' => "iota",
+        'κ' => "kappa",
+        'λ' => "lambda",
+        'μ' => "mu",
+        'ν' => "nu",
+        'ξ' => "xi",
+        'π' => "pi",
+        'ρ' => "rho",
+        'σ' => "sigma",
+        'τ' => "tau",
+        'υ' => "upsilon",
+        'φ' | 'ϕ' => "phi",
+        'χ' => "chi",
+        'ψ' => "psi",
+        'ω' => "omega",
+        _ => return canonical(text),
+    };
+    format!("{ascii}{}", canonical(chars.as_str()))
+}
