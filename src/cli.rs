@@ -84,9 +84,13 @@ pub struct GradArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Check the result numerically against finite differences.
+    /// Show the numeric check of every gradient against finite differences
+    /// (the check itself always runs; a failing gradient is an error).
     #[arg(long)]
     pub check: bool,
+    /// Skip the numeric check.
+    #[arg(long, conflicts_with = "check")]
+    pub no_check: bool,
     /// Seed of the numeric check.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -155,8 +159,8 @@ pub fn run(cli: Cli) -> i32 {
 }
 
 /// `grad`: the engine's entry point from the command line.
-pub fn run_grad(_args: &GradArgs) -> i32 {
-    not_built("grad")
+pub fn run_grad(args: &GradArgs) -> i32 {
+    crate::grad_cmd::run(args)
 }
 
 fn not_built(command: &str) -> i32 {
@@ -182,7 +186,7 @@ pub fn run_shape(args: &ShapeArgs) -> i32 {
 
 /// The expressions to work on: `expr` itself, or with `-` the lines of
 /// standard input without blank lines and `#` comments.
-fn inputs(expr: &str) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
+pub fn inputs(expr: &str) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
     if expr != "-" {
         return Box::new(std::iter::once(Ok(expr.to_string())));
     }

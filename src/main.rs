@@ -1,6 +1,7 @@
 //! The `matdiff` command; see `matdiff --help`.
 
 mod cli;
+mod grad_cmd;
 
 use clap::Parser;
 

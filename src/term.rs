@@ -301,6 +301,54 @@ impl Term {
         }
     }
 
+    /// The variables of this term in order of first appearance, without repeats.
+    pub fn variables_in_order(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![self];
+        while let Some(t) = stack.pop() {
+            if let Term::Var(n) = t
+                && !out.contains(n)
+            {
+                out.push(n.clone());
+            }
+            stack.extend(t.children().into_iter().rev());
+        }
+        out
+    }
+
+    /// The same term with nested products and sums spliced into their parents.
+    pub fn flattened(&self) -> Term {
+        fn splice(ts: &[Term], is_same: fn(&Term) -> bool) -> Vec<Term> {
+            let mut out = Vec::new();
+            for t in ts {
+                let t = t.flattened();
+                if is_same(&t) {
+                    out.extend(t.children().into_iter().cloned());
+                } else {
+                    out.push(t);
+                }
+            }
+            out
+        }
+        let b = |t: &Term| Box::new(t.flattened());
+        match self {
+            Term::Add(ts) => Term::Add(splice(ts, |t| matches!(t, Term::Add(_)))),
+            Term::Mul(ts) => Term::Mul(splice(ts, |t| matches!(t, Term::Mul(_)))),
+            Term::Neg(a) => Term::Neg(b(a)),
+            Term::Transpose(a) => Term::Transpose(b(a)),
+            Term::Inverse(a) => Term::Inverse(b(a)),
+            Term::Diff(a) => Term::Diff(b(a)),
+            Term::Pow(a, k) => Term::Pow(b(a), *k),
+            Term::Apply(f, a) => Term::Apply(*f, b(a)),
+            Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
+            Term::Scale(x, y) => Term::Scale(b(x), b(y)),
+            Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
+            Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
+            Term::Div(x, y) => Term::Div(b(x), b(y)),
+            leaf => leaf.clone(),
+        }
+    }
+
     /// The variables of this term, in name order, without repeats.
     pub fn variables(&self) -> Vec<String> {
         let mut out = std::collections::BTreeSet::new();

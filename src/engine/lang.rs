@@ -165,8 +165,21 @@ pub struct Ctx {
 impl Ctx {
     /// A context over the variables of `env`.
     pub fn new(env: Env) -> Ctx {
+        // Every dimension gets its atom up front: rules build identity, ones
+        // and zero matrices from shapes while the e-graph holds a copy.
+        let mut dims = Vec::new();
+        for v in env.vars.values() {
+            for d in [&v.shape.rows, &v.shape.cols] {
+                if let Dim::Sym(s) = d
+                    && !dims.contains(s)
+                {
+                    dims.push(s.clone());
+                }
+            }
+        }
         Ctx {
             env,
+            dims,
             ..Ctx::default()
         }
     }

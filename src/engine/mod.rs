@@ -124,7 +124,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         )));
     }
     let mut problem = problem.clone();
-    let vars: Vec<String> = problem.term.variables();
+    let vars: Vec<String> = problem.term.variables_in_order();
     let wrt: Vec<String> = if opts.wrt.is_empty() {
         vars.clone()
     } else {
@@ -153,6 +153,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         let _ = g;
     }
 
+    problem.term = scalars_out(&problem.term, &problem.env);
     let mut ctx = Ctx::new(problem.env.clone());
     for v in &vars {
         ctx.var_atom(v);
@@ -241,6 +242,57 @@ fn mul2(a: Term, b: Term) -> Term {
         b => fs.push(b),
     }
     Term::Mul(fs)
+}
+
+/// Whether `t` is a scalar in the reader's sense: a number, a scalar
+/// variable, or a scalar-valued function.
+fn is_scalar_factor(t: &Term, env: &crate::shape::Env) -> bool {
+    match t {
+        Term::Num(_) | Term::Unknown(..) => true,
+        Term::Var(n) => env.get(n).is_some_and(|v| v.kind == Kind::Scalar || v.shape.is_scalar()),
+        Term::Apply(f, _) => f.is_scalar_valued(),
+        Term::Pow(a, _) | Term::Neg(a) => is_scalar_factor(a, env),
+        _ => t.shape(env).is_some_and(|s| s.is_scalar()) && !matches!(t, Term::Mul(_)),
+    }
+}
+
+/// Products with scalar factors written as scalar multiples: `2 tr(AX)`
+/// and `α X W` become `2 · tr(AX)` and `α · (X W)`, so that the rules see
+/// scalar factors as coefficients, not as 1×1 matrices in a chain.
+fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
+    let t = match t {
+        Term::Mul(fs) => {
+            let fs: Vec<Term> = fs.iter().map(|f| scalars_out(f, env)).collect();
+            let (mut scalars, mut rest): (Vec<Term>, Vec<Term>) = fs.into_iter().partition(|f| is_scalar_factor(f, env));
+            if scalars.is_empty() {
+                return Term::Mul(rest);
+            }
+            let mut body = match rest.len() {
+                0 => scalars.pop().expect("a scalar factor"),
+                1 => rest.pop().expect("one factor"),
+                _ => Term::Mul(rest),
+            };
+            while let Some(s) = scalars.pop() {
+                body = Term::Scale(Box::new(s), Box::new(body));
+            }
+            return body;
+        }
+        other => other.clone(),
+    };
+    match t {
+        Term::Add(ts) => Term::Add(ts.iter().map(|x| scalars_out(x, env)).collect()),
+        Term::Neg(a) => Term::Neg(Box::new(scalars_out(&a, env))),
+        Term::Transpose(a) => Term::Transpose(Box::new(scalars_out(&a, env))),
+        Term::Inverse(a) => Term::Inverse(Box::new(scalars_out(&a, env))),
+        Term::Pow(a, k) => Term::Pow(Box::new(scalars_out(&a, env)), k),
+        Term::Apply(f, a) => Term::Apply(f, Box::new(scalars_out(&a, env))),
+        Term::Unknown(n, a) => Term::Unknown(n, Box::new(scalars_out(&a, env))),
+        Term::Scale(a, b) => Term::Scale(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
+        Term::Hadamard(a, b) => Term::Hadamard(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
+        Term::ElemDiv(a, b) => Term::ElemDiv(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
+        Term::Div(a, b) => Term::Div(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
+        other => other,
+    }
 }
 
 /// The differential of `t`, and the names of the rules that produced it.
@@ -332,7 +384,7 @@ fn gradient(
 ) -> Result<Gradient> {
     let vshape = problem.env.shape(v).cloned().unwrap_or_else(Shape::scalar);
     let mut steps = Vec::new();
-    let Some(held) = hold_constant(total, v) else {
+    let Some(held) = hold_constant(total, v).map(|t| t.flattened()) else {
         let zero = if vshape.is_scalar() { Term::num(0.0) } else { Term::Zero(vshape.clone()) };
         steps.push(Step {
             lhs: Lhs::Gradient(function.to_string(), v.to_string()),
@@ -341,7 +393,8 @@ fn gradient(
         });
         return Ok(Gradient { wrt: v.to_string(), shape: vshape, result: zero, steps });
     };
-    let others: Vec<&str> = differentials(total).into_iter().filter(|u| u != v).map(|u| vars.iter().find(|x| **x == u).map(String::as_str).unwrap_or("")).filter(|s| !s.is_empty()).collect();
+    let in_total = differentials(total);
+    let others: Vec<&str> = vars.iter().filter(|u| *u != v && in_total.contains(u)).map(String::as_str).collect();
     let hold_rule = if others.is_empty() {
         "substitute".to_string()
     } else {

@@ -86,6 +86,11 @@ pub fn run(ctx: &Ctx, start: RecExpr<Math>, rules: &[Rule], limits: &Limits, sta
         Some(StopReason::Other(s)) => return Err(limit(stage, s, at)),
     };
     let root = runner.egraph.find(runner.roots[0]);
+    if std::env::var("MATDIFF_DEBUG_EGRAPH").is_ok() {
+        for c in runner.egraph.classes() {
+            eprintln!("{} {:?} d={} : {:?}", c.id, c.data.shape.as_ref().map(|s| s.to_string()), c.data.has_d, c.nodes);
+        }
+    }
     let stats = StageStats {
         stage: stage.to_string(),
         nodes: runner.egraph.total_number_of_nodes(),

@@ -54,7 +54,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     let p = &der.problem;
     let shapes: Vec<String> = p
         .term
-        .variables()
+        .variables_in_order()
         .iter()
         .filter_map(|v| p.env.get(v).map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape))))
         .collect();

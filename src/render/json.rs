@@ -38,7 +38,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
     let style = text::Style::default();
     let p = &der.problem;
     let mut shapes = Map::new();
-    for v in p.term.variables() {
+    for v in p.term.variables_in_order() {
         if let Some(i) = p.env.get(&v) {
             shapes.insert(v.clone(), shape(&i.shape));
         }

@@ -75,7 +75,7 @@ fn write(t: &Term, out: &mut String) {
         Term::Zero(_) => out.push('0'),
         Term::Neg(a) => {
             out.push('-');
-            wrap(a, Prec::Unary, out);
+            wrap(a, Prec::Product, out);
         }
         Term::Add(ts) => {
             for (i, t) in ts.iter().enumerate() {
@@ -189,4 +189,31 @@ fn write(t: &Term, out: &mut String) {
             }
         }
     }
+}
+
+/// A derivation as a LaTeX `align*` block.
+pub fn derivation(der: &crate::engine::Derivation) -> String {
+    use crate::engine::Lhs;
+    let f = name(&der.function);
+    let lhs = |l: &Lhs| match l {
+        Lhs::Differential(g) => format!("\\mathrm{{d}}{}", name(g)),
+        Lhs::Same => String::new(),
+        Lhs::Gradient(g, v) => format!("\\Rightarrow \\frac{{\\partial {}}}{{\\partial {}}}", name(g), name(v)),
+    };
+    let mut lines = Vec::new();
+    for d in &der.definitions {
+        if let Some(v) = &d.value {
+            lines.push(format!("{} &= {}", name(&d.name), show(v)));
+        }
+    }
+    for s in &der.preamble {
+        lines.push(format!("{} &= {} && \\text{{{}}}", lhs(&s.lhs), show(&s.expr), s.rule));
+    }
+    for g in &der.gradients {
+        for s in &g.steps {
+            lines.push(format!("{} &= {} && \\text{{{}}}", lhs(&s.lhs), show(&s.expr), s.rule));
+        }
+    }
+    let _ = f;
+    format!("\\begin{{align*}}\n{}\n\\end{{align*}}\n", lines.join(" \\\\\n"))
 }

@@ -164,3 +164,30 @@ impl Writer<'_> {
         }
     }
 }
+
+/// One Python function per gradient, `def grad_X(X, W, B, G): return …`.
+pub fn functions(der: &crate::engine::Derivation, lib: Lib) -> String {
+    let env = &der.problem.env;
+    let mut out = String::new();
+    out.push_str(match lib {
+        Lib::Numpy => "import numpy as np\n",
+        Lib::Torch => "import torch\n",
+    });
+    let mut params: Vec<String> = der.problem.term.variables_in_order();
+    for d in &der.definitions {
+        if d.value.is_none() {
+            params.push(d.name.clone());
+        }
+    }
+    for g in &der.gradients {
+        out.push_str(&format!(
+            "\n\ndef grad_{}({}):\n    \"\"\"∂{}/∂{}\"\"\"\n    return {}\n",
+            g.wrt,
+            params.join(", "),
+            der.function,
+            g.wrt,
+            code(&g.result, env, lib)
+        ));
+    }
+    out
+}

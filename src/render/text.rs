@@ -109,7 +109,8 @@ fn write(t: &Term, s: Style, out: &mut String) {
         Term::Zero(_) => out.push('0'),
         Term::Neg(a) => {
             out.push_str(if u { "−" } else { "-" });
-            wrap(a, Prec::Unary, s, out);
+            // −X⁻ᵀ Aᵀ X⁻ᵀ reads as −(X⁻ᵀ Aᵀ X⁻ᵀ); only a sum needs parentheses.
+            wrap(a, Prec::Product, s, out);
         }
         Term::Add(ts) => {
             for (i, t) in ts.iter().enumerate() {

@@ -23,6 +23,7 @@ use crate::engine::rule::{Pat, Proposal, Rule, p};
 
 /// The rule table of the identification stage.
 pub const RULES: &[Rule] = &[
+    Rule { id: "associativity",     name: "associativity",                   f: associativity },
     Rule { id: "trace-linear",      name: "linearity of the trace",          f: trace_linear },
     Rule { id: "distribute",        name: "distributivity",                  f: distribute },
     Rule { id: "scalar-trace",      name: "a scalar equals its trace",       f: scalar_trace },
@@ -69,6 +70,21 @@ fn under_tr(eg: &EG, node: &Math, f: impl Fn(Id, &Math) -> Option<Pat>) -> Vec<P
             Some(Proposal { from: p::tr(whole(inner)), to })
         })
         .collect()
+}
+
+/// `P (Q R) S = P Q R S` for a factor holding the differential: keeps the
+/// chain that the cyclic rule rotates flat. Invisible in the printed steps.
+fn associativity(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Mul(fs) = node else { return vec![] };
+    let Some(i) = d_factor(eg, fs) else { return vec![] };
+    let Some(inner) = chain_of(eg, fs[i]) else { return vec![] };
+    let mut from: Vec<Pat> = fs.iter().map(|&f| p::c(f)).collect();
+    from[i] = p::mul(inner.iter().map(|&f| p::c(f)).collect());
+    let mut to: Vec<Pat> = fs[..i].iter().map(|&f| p::c(f)).collect();
+    to.extend(inner.iter().map(|&f| p::c(f)));
+    to.extend(fs[i + 1..].iter().map(|&f| p::c(f)));
+    // `from` is built as a node so that the nested product is not spliced.
+    vec![Proposal { from: Pat::node(node.clone(), from), to: p::mul(to) }]
 }
 
 fn trace_linear(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {

@@ -1,0 +1,110 @@
+//! `matdiff grad`: derive, verify and print.
+
+use std::io::Write;
+
+use matdiff::engine::{self, Derivation, Options};
+use matdiff::render::{self, text::Style};
+use matdiff::verify::{self, Check};
+use matdiff::{Error, check};
+
+use crate::cli::{Format, GradArgs, Method, inputs, report};
+
+/// Random points per gradient in the numeric check.
+const TRIALS: u32 = 3;
+
+/// Runs `grad` over its input(s); returns the worst exit status.
+pub fn run(args: &GradArgs) -> i32 {
+    if args.method != Method::Differential {
+        return report(&Error::Unsupported {
+            at: format!("--method {:?}", args.method).to_lowercase(),
+            reason: "only the differential method is available in this version".to_string(),
+        });
+    }
+    if args.cost.is_some() {
+        return report(&Error::Unsupported {
+            at: "--cost flops".to_string(),
+            reason: "FLOP-based extraction is not available in this version".to_string(),
+        });
+    }
+    let batch = args.expr == "-";
+    let mut status = 0;
+    let stdout = std::io::stdout();
+    for line in inputs(&args.expr) {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => return status.max(report(&Error::Usage(format!("cannot read standard input: {e}")))),
+        };
+        let out = match one(&line, args, batch) {
+            Ok(text) => text,
+            Err(e) => {
+                status = status.max(report(&e));
+                if batch && args.format == Format::Json {
+                    let v = serde_json::json!({"input": line, "error": e.to_string(), "exit": e.exit_code()});
+                    let _ = writeln!(stdout.lock(), "{v}");
+                }
+                continue;
+            }
+        };
+        let _ = stdout.lock().write_all(out.as_bytes());
+    }
+    status
+}
+
+fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
+    let problem = check::check(src, &args.lets)?;
+    let opts = Options { wrt: args.wrt.clone(), ..Options::default() };
+    let der = engine::derive(&problem, &opts)?;
+    let checked = if args.no_check { None } else { Some(verify_all(&der, args.seed.unwrap_or(0))?) };
+    let style = Style { ascii: args.ascii };
+    let mut out = match args.format {
+        Format::Text => render::derivation::render(&der, checked.as_ref().filter(|_| args.check), style),
+        Format::Json => {
+            let v = render::json::render(&der, checked.as_ref());
+            if batch {
+                format!("{v}\n")
+            } else {
+                format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default())
+            }
+        }
+        Format::Latex => render::latex::derivation(&der),
+        Format::Numpy => render::numpy::functions(&der, render::numpy::Lib::Numpy),
+        Format::Torch => render::numpy::functions(&der, render::numpy::Lib::Torch),
+    };
+    if args.stats {
+        out.push_str(&stats(&der));
+    }
+    Ok(out)
+}
+
+fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
+    let c = verify::check(der, seed, TRIALS)?;
+    if !c.passed() {
+        let worst: Vec<String> = c.failures().iter().map(|(v, e)| format!("∂/∂{v}: relative error {e:.2e}")).collect();
+        return Err(Error::CheckFailed {
+            detail: format!(
+                "{} (tolerance {:.0e}, {} points, seed {})",
+                worst.join("; "),
+                matdiff::numeric::TOLERANCE,
+                c.trials,
+                c.seed
+            ),
+        });
+    }
+    Ok(c)
+}
+
+fn stats(der: &Derivation) -> String {
+    let mut s = String::from("\nstage                                  nodes  classes  iters  stop        time\n");
+    for st in &der.stats {
+        s.push_str(&format!(
+            "{:<38} {:>6} {:>8} {:>6}  {:<10} {:>7.3} ms\n",
+            st.stage,
+            st.nodes,
+            st.classes,
+            st.iterations,
+            st.stop,
+            st.micros as f64 / 1000.0
+        ));
+    }
+    s
+}
