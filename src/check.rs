@@ -612,9 +612,10 @@ impl Checker<'_> {
                 }
                 ProductOp::Div => {
                     if !self.is_scalar(t.shape) {
-                        let b = self.show_shape(t.shape);
-                        let message =
-                            format!("`/` divides by a scalar, but {} is {b}", self.text(e.span));
+                        let message = format!(
+                            "`/` divides by a scalar, but {} is a matrix",
+                            self.text(e.span)
+                        );
                         return Err(self.error(
                             e.span,
                             &message,
@@ -679,7 +680,7 @@ impl Checker<'_> {
     fn require_square(&mut self, t: &Typed, what: &str, arg_span: Span, span: Span) -> Result<()> {
         if let Err(Conflict(r, c)) = self.unify(t.shape.rows, t.shape.cols) {
             let message = format!(
-                "{what} needs a square matrix, but {} has {r} rows and {c} columns",
+                "{what} needs a square matrix, but {} is {r}×{c}",
                 self.text(arg_span)
             );
             return Err(self.error(
