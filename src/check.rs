@@ -635,10 +635,18 @@ impl Checker<'_> {
     /// `a b`: a matrix product, or a scalar multiple when either side is 1×1.
     fn times(&mut self, a: Typed, b: Typed, a_span: Span, b_span: Span) -> Result<Typed> {
         let span = a_span.to(b_span);
-        let depth = a.depth.max(b.depth) + 1;
+        // Chains are flattened into the `Mul` or `Scale` on the left, so
+        // appending to one does not deepen it (an upper bound, not exact).
+        let depth = if matches!(a.term, Term::Mul(_) | Term::Scale(..)) {
+            a.depth.max(b.depth + 2)
+        } else {
+            a.depth.max(b.depth) + 2
+        };
         let (a_scalar, b_scalar) = (self.is_scalar(a.shape), self.is_scalar(b.shape));
         if a_scalar && b_scalar {
-            return self.typed(mul(a.term, b.term), a.shape, depth, span);
+            // Two scalars: the left one scales the right one.
+            let term = Term::Scale(Box::new(a.term), Box::new(b.term));
+            return self.typed(term, b.shape, depth, span);
         }
         if a_scalar || b_scalar {
             let (s, m) = if a_scalar { (a, b) } else { (b, a) };
