@@ -30,6 +30,18 @@ pub const MAX_TERM_DEPTH: usize = 2 * MAX_DEPTH;
 
 /// Parses `src`, applies the `--let` declarations `lets` (each like
 /// `"X: 1×n"` or `"X: 1×n, W: n×m"`) and checks kinds and shapes.
+///
+/// ```
+/// use matdiff::{Dim, Shape, Term};
+///
+/// let p = matdiff::check::check("L(XW+B)", &["X: 1×n".to_string()]).unwrap();
+/// let shape = |r: Dim, c: &str| Shape::new(r, Dim::Sym(c.into()));
+/// assert_eq!(p.env.shape("X"), Some(&shape(Dim::Lit(1), "n")));
+/// assert_eq!(p.env.shape("W"), Some(&shape(Dim::Sym("n".into()), "m")));
+/// assert_eq!(p.env.shape("B"), Some(&shape(Dim::Lit(1), "m")));
+/// assert!(p.shape.is_scalar());
+/// assert!(matches!(p.term, Term::Unknown(ref name, _) if name == "L"));
+/// ```
 pub fn check(src: &str, lets: &[String]) -> Result<Problem> {
     Ok(annotate(src, lets)?.problem)
 }
