@@ -30,6 +30,18 @@ pub const MAX_TERM_DEPTH: usize = 2 * MAX_DEPTH;
 
 /// Parses `src`, applies the `--let` declarations `lets` (each like
 /// `"X: 1×n"` or `"X: 1×n, W: n×m"`) and checks kinds and shapes.
+///
+/// ```
+/// use matdiff::{Dim, Shape, Term};
+///
+/// let p = matdiff::check::check("L(XW+B)", &["X: 1×n".to_string()]).unwrap();
+/// let shape = |r: Dim, c: &str| Shape::new(r, Dim::Sym(c.into()));
+/// assert_eq!(p.env.shape("X"), Some(&shape(Dim::Lit(1), "n")));
+/// assert_eq!(p.env.shape("W"), Some(&shape(Dim::Sym("n".into()), "m")));
+/// assert_eq!(p.env.shape("B"), Some(&shape(Dim::Lit(1), "m")));
+/// assert!(p.shape.is_scalar());
+/// assert!(matches!(p.term, Term::Unknown(ref name, _) if name == "L"));
+/// ```
 pub fn check(src: &str, lets: &[String]) -> Result<Problem> {
     Ok(annotate(src, lets)?.problem)
 }
@@ -612,9 +624,10 @@ impl Checker<'_> {
                 }
                 ProductOp::Div => {
                     if !self.is_scalar(t.shape) {
-                        let b = self.show_shape(t.shape);
-                        let message =
-                            format!("`/` divides by a scalar, but {} is {b}", self.text(e.span));
+                        let message = format!(
+                            "`/` divides by a scalar, but {} is a matrix",
+                            self.text(e.span)
+                        );
                         return Err(self.error(
                             e.span,
                             &message,
@@ -634,10 +647,18 @@ impl Checker<'_> {
     /// `a b`: a matrix product, or a scalar multiple when either side is 1×1.
     fn times(&mut self, a: Typed, b: Typed, a_span: Span, b_span: Span) -> Result<Typed> {
         let span = a_span.to(b_span);
-        let depth = a.depth.max(b.depth) + 1;
+        // Chains are flattened into the `Mul` or `Scale` on the left, so
+        // appending to one does not deepen it (an upper bound, not exact).
+        let depth = if matches!(a.term, Term::Mul(_) | Term::Scale(..)) {
+            a.depth.max(b.depth + 2)
+        } else {
+            a.depth.max(b.depth) + 2
+        };
         let (a_scalar, b_scalar) = (self.is_scalar(a.shape), self.is_scalar(b.shape));
         if a_scalar && b_scalar {
-            return self.typed(mul(a.term, b.term), a.shape, depth, span);
+            // Two scalars: the left one scales the right one.
+            let term = Term::Scale(Box::new(a.term), Box::new(b.term));
+            return self.typed(term, b.shape, depth, span);
         }
         if a_scalar || b_scalar {
             let (s, m) = if a_scalar { (a, b) } else { (b, a) };
@@ -679,7 +700,7 @@ impl Checker<'_> {
     fn require_square(&mut self, t: &Typed, what: &str, arg_span: Span, span: Span) -> Result<()> {
         if let Err(Conflict(r, c)) = self.unify(t.shape.rows, t.shape.cols) {
             let message = format!(
-                "{what} needs a square matrix, but {} has {r} rows and {c} columns",
+                "{what} needs a square matrix, but {} is {r}×{c}",
                 self.text(arg_span)
             );
             return Err(self.error(

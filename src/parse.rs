@@ -161,28 +161,50 @@ impl<'s> Builder<'s> {
             InputLocation::Span((a, _)) => a,
         };
         let found = self.src.get(pos..).and_then(|s| s.chars().next());
-        let span = Span::new(pos, pos + found.map_or(0, char::len_utf8));
-        let message = match found {
-            Some(c) => format!("unexpected `{c}`"),
-            None => "unexpected end of input".to_string(),
-        };
         let mut expected: Vec<&str> = match &e.variant {
             ErrorVariant::ParsingError { positives, .. } => {
                 positives.iter().filter_map(|r| describe(*r)).collect()
             }
             ErrorVariant::CustomError { .. } => vec![],
         };
-        if open_parens(&self.src[..pos.min(self.src.len())]) > 0 {
-            expected.push("`)`");
-        }
         expected.sort_unstable();
         expected.dedup();
+        // "an integer" only matters right after `^`.
+        if expected.contains(&"an operator") {
+            expected.retain(|e| *e != "an integer");
+        }
+        let expected = join_or(&expected);
+        let (span, message, label) = match found {
+            Some(c) => (
+                Span::new(pos, pos + c.len_utf8()),
+                format!("unexpected `{c}`"),
+                format!("expected {expected}"),
+            ),
+            // An empty span at the very end shows no label: point at the
+            // last character instead.
+            None => {
+                let last = self.src[..pos.min(self.src.len())]
+                    .char_indices()
+                    .next_back()
+                    .map_or(Span::new(0, 0), |(i, c)| Span::new(i, i + c.len_utf8()));
+                (
+                    last,
+                    "unexpected end of input".to_string(),
+                    format!("expected {expected} after this"),
+                )
+            }
+        };
         let label = if expected.is_empty() {
             "not understood here".to_string()
         } else {
-            format!("expected {}", join_or(&expected))
+            label
         };
-        self.error(span, &message, &label, Some(SYNTAX_HELP))
+        let help = if self.name == "--let" {
+            DECL_HELP
+        } else {
+            SYNTAX_HELP
+        };
+        self.error(span, &message, &label, Some(help))
     }
 
     /// Folds the operand/operator stream of an `expr` or `bar_expr`.
@@ -540,6 +562,7 @@ impl<'s> Builder<'s> {
     }
 }
 
+const DECL_HELP: &str = "declarations look like `X: 1×n`, `alpha: scalar` or `A: sym n×n`";
 const SYNTAX_HELP: &str = "expressions look like `tr(X^T A X)` or `L(XW+B) where X: 1×n`";
 
 /// A reader's name for what a grammar rule stands for in "expected …".
@@ -556,6 +579,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
             "a shape such as `n×m`, `scalar` or `vector`"
         }
         int | sup_int => "an integer",
+        rparen => "`)`",
+        colon => "`:`",
         _ => return None,
     })
 }
@@ -586,14 +611,6 @@ fn join_or(items: &[&str]) -> String {
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
-}
-
-fn open_parens(prefix: &str) -> usize {
-    prefix.chars().fold(0usize, |d, c| match c {
-        '(' => d + 1,
-        ')' => d.saturating_sub(1),
-        _ => d,
-    })
 }
 
 fn callee(name: &str) -> Callee {
