@@ -32,7 +32,11 @@ pub fn run(args: &GradArgs) -> i32 {
     for line in inputs(&args.expr) {
         let line = match line {
             Ok(line) => line,
-            Err(e) => return status.max(report(&Error::Usage(format!("cannot read standard input: {e}")))),
+            Err(e) => {
+                return status.max(report(&Error::Usage(format!(
+                    "cannot read standard input: {e}"
+                ))));
+            }
         };
         let out = match one(&line, args, batch) {
             Ok(text) => text,
@@ -52,12 +56,21 @@ pub fn run(args: &GradArgs) -> i32 {
 
 fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
     let problem = check::check(src, &args.lets)?;
-    let opts = Options { wrt: args.wrt.clone(), ..Options::default() };
+    let opts = Options {
+        wrt: args.wrt.clone(),
+        ..Options::default()
+    };
     let der = engine::derive(&problem, &opts)?;
-    let checked = if args.no_check { None } else { Some(verify_all(&der, args.seed.unwrap_or(0))?) };
+    let checked = if args.no_check {
+        None
+    } else {
+        Some(verify_all(&der, args.seed.unwrap_or(0))?)
+    };
     let style = Style { ascii: args.ascii };
     let mut out = match args.format {
-        Format::Text => render::derivation::render(&der, checked.as_ref().filter(|_| args.check), style),
+        Format::Text => {
+            render::derivation::render(&der, checked.as_ref().filter(|_| args.check), style)
+        }
         Format::Json => {
             let v = render::json::render(&der, checked.as_ref());
             if batch {
@@ -79,7 +92,11 @@ fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
 fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
     let c = verify::check(der, seed, TRIALS)?;
     if !c.passed() {
-        let worst: Vec<String> = c.failures().iter().map(|(v, e)| format!("∂/∂{v}: relative error {e:.2e}")).collect();
+        let worst: Vec<String> = c
+            .failures()
+            .iter()
+            .map(|(v, e)| format!("∂/∂{v}: relative error {e:.2e}"))
+            .collect();
         return Err(Error::CheckFailed {
             detail: format!(
                 "{} (tolerance {:.0e}, {} points, seed {})",
@@ -94,7 +111,9 @@ fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
 }
 
 fn stats(der: &Derivation) -> String {
-    let mut s = String::from("\nstage                                  nodes  classes  iters  stop        time\n");
+    let mut s = String::from(
+        "\nstage                                  nodes  classes  iters  stop        time\n",
+    );
     for st in &der.stats {
         s.push_str(&format!(
             "{:<38} {:>6} {:>8} {:>6}  {:<10} {:>7.3} ms\n",

@@ -28,4 +28,3 @@ pub use numeric::{CheckReport, Comparison, EvalError, Values, check_gradient, co
 pub use problem::Problem;
 pub use shape::{Dim, Env, Kind, Shape, VarInfo};
 pub use term::{Func, Number, Term};
-

@@ -1,4 +1,5 @@
 //! The `matdiff` command; see `matdiff --help`.
+#![allow(clippy::result_large_err)] // see the note in lib.rs
 
 mod cli;
 mod grad_cmd;

@@ -30,7 +30,10 @@ impl Check {
 
     /// The gradients that failed, with their errors.
     pub fn failures(&self) -> Vec<&(String, f64)> {
-        self.per_gradient.iter().filter(|(_, e)| !(*e < TOLERANCE)).collect()
+        self.per_gradient
+            .iter()
+            .filter(|(_, e)| e.is_nan() || *e >= TOLERANCE)
+            .collect()
     }
 }
 
@@ -40,13 +43,30 @@ pub fn check(der: &Derivation, seed: u64, trials: u32) -> Result<Check> {
     let mut per_gradient = Vec::new();
     let mut sizes = BTreeMap::new();
     for g in &der.gradients {
-        let report = numeric::check_gradient(&der.problem.term, &g.wrt, &g.result, &der.problem.env, seed, trials)?;
+        let report = numeric::check_gradient(
+            &der.problem.term,
+            &g.wrt,
+            &g.result,
+            &der.problem.env,
+            seed,
+            trials,
+        )?;
         if sizes.is_empty() {
             sizes = report.sizes.clone();
         }
-        let e = if report.max_rel_error.is_nan() { f64::INFINITY } else { report.max_rel_error };
+        let e = if report.max_rel_error.is_nan() {
+            f64::INFINITY
+        } else {
+            report.max_rel_error
+        };
         worst = worst.max(e);
         per_gradient.push((g.wrt.clone(), e));
     }
-    Ok(Check { max_rel_error: worst, trials, per_gradient, sizes, seed })
+    Ok(Check {
+        max_rel_error: worst,
+        trials,
+        per_gradient,
+        sizes,
+        seed,
+    })
 }

@@ -113,7 +113,7 @@ fn binary_prints_shapes_of_the_reference_case() {
     }
 }
 
-/// Commands that are not built yet say so and exit with 1; usage errors exit with 2.
+/// Exit statuses: 0 success, 2 usage errors and bad input.
 #[test]
 fn binary_exit_statuses() {
     let run = |args: &[&str]| {
@@ -126,7 +126,9 @@ fn binary_exit_statuses() {
     };
     assert_eq!(run(&["--version"]), Some(0));
     assert_eq!(run(&["--help"]), Some(0));
-    assert_eq!(run(&["grad", "L(XW+B)"]), Some(1));
+    assert_eq!(run(&["grad", "L(XW+B)"]), Some(0));
+    assert_eq!(run(&["grad", "XW"]), Some(2), "a matrix-valued expression has no gradient");
+    assert_eq!(run(&["grad", "L(XW)", "--wrt", "Q"]), Some(2), "Q is not a variable");
     assert_eq!(run(&["frobnicate"]), Some(2));
     assert_eq!(run(&["grad", "X", "--format", "pdf"]), Some(2));
 }

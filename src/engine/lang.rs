@@ -302,7 +302,12 @@ impl Ctx {
     }
 
     /// The children's terms, with children of the same n-ary operator spliced in.
-    fn spliced(&self, nodes: &[Math], ids: &[Id], same: fn(Term) -> Result<Vec<Term>, Term>) -> Vec<Term> {
+    fn spliced(
+        &self,
+        nodes: &[Math],
+        ids: &[Id],
+        same: fn(Term) -> Result<Vec<Term>, Term>,
+    ) -> Vec<Term> {
         let mut out = Vec::new();
         for &i in ids {
             match same(self.term_at(nodes, i)) {
@@ -366,7 +371,7 @@ impl Ctx {
     }
 }
 
-fn flatten<'a>(ts: &'a [Term], same: fn(&Term) -> bool) -> Vec<&'a Term> {
+fn flatten(ts: &[Term], same: fn(&Term) -> bool) -> Vec<&Term> {
     let mut out = Vec::new();
     let mut stack: Vec<&Term> = ts.iter().rev().collect();
     while let Some(t) = stack.pop() {
@@ -424,7 +429,9 @@ impl Analysis<Math> for ShapeAnalysis {
             Math::Atom(a) => egraph.analysis.ctx.var_shape(*a),
             Math::Num(_) => Some(Shape::scalar()),
             Math::Identity(n) => dim(n).map(|n| Shape::new(n.clone(), n)),
-            Math::Ones([r, c]) | Math::Zero([r, c]) => dim(r).zip(dim(c)).map(|(r, c)| Shape::new(r, c)),
+            Math::Ones([r, c]) | Math::Zero([r, c]) => {
+                dim(r).zip(dim(c)).map(|(r, c)| Shape::new(r, c))
+            }
             Math::Add(ids) => ids.first().and_then(sh),
             Math::Mul(ids) => match (ids.first().and_then(sh), ids.last().and_then(sh)) {
                 (Some(a), Some(b)) => Some(Shape::new(a.rows, b.cols)),

@@ -34,7 +34,11 @@ pub use stage::{Limits, StageStats};
 /// The symbol for the gradient of unknown function `name`: `G` for `L`,
 /// `G_f` for `f`.
 pub fn gradient_symbol(name: &str) -> String {
-    if name == "L" { "G".to_string() } else { format!("G_{name}") }
+    if name == "L" {
+        "G".to_string()
+    } else {
+        format!("G_{name}")
+    }
 }
 
 /// Options of a derivation.
@@ -148,7 +152,11 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         let g = gradient_symbol(name);
         problem.env.vars.insert(
             g.clone(),
-            VarInfo { kind: Kind::Matrix, shape: arg_shape.clone(), symmetric: false },
+            VarInfo {
+                kind: Kind::Matrix,
+                shape: arg_shape.clone(),
+                symmetric: false,
+            },
         );
         let _ = g;
     }
@@ -174,7 +182,12 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         Some(g) => {
             let y = fresh_name("Y", &problem);
             let yshape = inner.shape(&problem.env).unwrap_or_else(Shape::scalar);
-            definitions.push(Definition { name: y.clone(), value: Some(inner.clone()), meaning: String::new(), shape: yshape.clone() });
+            definitions.push(Definition {
+                name: y.clone(),
+                value: Some(inner.clone()),
+                meaning: String::new(),
+                shape: yshape.clone(),
+            });
             definitions.push(Definition {
                 name: g.clone(),
                 value: None,
@@ -183,48 +196,89 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
             });
             preamble.push(Step {
                 lhs: Lhs::Differential(function.clone()),
-                expr: tr(Term::Mul(vec![Term::Transpose(Box::new(Term::var(g))), Term::Diff(Box::new(Term::var(&y)))])),
+                expr: tr(Term::Mul(vec![
+                    Term::Transpose(Box::new(Term::var(g))),
+                    Term::Diff(Box::new(Term::var(&y))),
+                ])),
                 rule: "differential of L".to_string(),
             });
-            preamble.push(Step { lhs: Lhs::Differential(y), expr: differential.clone(), rule: dlabel });
+            preamble.push(Step {
+                lhs: Lhs::Differential(y),
+                expr: differential.clone(),
+                rule: dlabel,
+            });
             tr(mul2(Term::Transpose(Box::new(Term::var(g))), differential))
         }
         None => {
-            preamble.push(Step { lhs: Lhs::Differential(function.clone()), expr: differential.clone(), rule: dlabel });
+            preamble.push(Step {
+                lhs: Lhs::Differential(function.clone()),
+                expr: differential.clone(),
+                rule: dlabel,
+            });
             differential
         }
     };
-    for (name, _) in unknowns.iter().filter(|(n, _)| Some(gradient_symbol(n)) != outer) {
+    for (name, _) in unknowns
+        .iter()
+        .filter(|(n, _)| Some(gradient_symbol(n)) != outer)
+    {
         let g = gradient_symbol(name);
         let shape = problem.env.shape(&g).cloned().unwrap_or_else(Shape::scalar);
         definitions.push(Definition {
             name: g,
             value: None,
-            meaning: format!("∂{}/∂(argument of {})", text::name(name, Style::default()), text::name(name, Style::default())),
+            meaning: format!(
+                "∂{}/∂(argument of {})",
+                text::name(name, Style::default()),
+                text::name(name, Style::default())
+            ),
             shape,
         });
     }
 
     let mut gradients = Vec::new();
     for v in &wrt {
-        let g = gradient(&mut ctx, &problem, &function, &total, v, &vars, outer.is_some(), opts, &mut stats)?;
+        let g = gradient(
+            &mut ctx,
+            &problem,
+            &function,
+            &total,
+            v,
+            &vars,
+            outer.is_some(),
+            opts,
+            &mut stats,
+        )?;
         gradients.push(g);
     }
-    Ok(Derivation { problem, function, definitions, preamble, gradients, stats })
+    Ok(Derivation {
+        problem,
+        function,
+        definitions,
+        preamble,
+        gradients,
+        stats,
+    })
 }
 
 fn fresh_name(base: &str, problem: &Problem) -> String {
     if problem.env.get(base).is_none() {
         return base.to_string();
     }
-    (1..).map(|i| format!("{base}_{i}")).find(|n| problem.env.get(n).is_none()).expect("a free name")
+    (1..)
+        .map(|i| format!("{base}_{i}"))
+        .find(|n| problem.env.get(n).is_none())
+        .expect("a free name")
 }
 
 fn collect_unknowns(t: &Term, problem: &Problem, out: &mut Vec<(String, Shape)>) {
     if let Term::Unknown(name, arg) = t
         && !out.iter().any(|(n, _)| n == name)
     {
-        out.push((name.clone(), arg.shape(&problem.env).unwrap_or_else(Shape::scalar)));
+        out.push((
+            name.clone(),
+            arg.shape(&problem.env).unwrap_or_else(Shape::scalar),
+        ));
     }
     for c in t.children() {
         collect_unknowns(c, problem, out);
@@ -249,7 +303,9 @@ fn mul2(a: Term, b: Term) -> Term {
 fn is_scalar_factor(t: &Term, env: &crate::shape::Env) -> bool {
     match t {
         Term::Num(_) | Term::Unknown(..) => true,
-        Term::Var(n) => env.get(n).is_some_and(|v| v.kind == Kind::Scalar || v.shape.is_scalar()),
+        Term::Var(n) => env
+            .get(n)
+            .is_some_and(|v| v.kind == Kind::Scalar || v.shape.is_scalar()),
         Term::Apply(f, _) => f.is_scalar_valued(),
         Term::Pow(a, _) | Term::Neg(a) => is_scalar_factor(a, env),
         _ => t.shape(env).is_some_and(|s| s.is_scalar()) && !matches!(t, Term::Mul(_)),
@@ -263,7 +319,8 @@ fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
     let t = match t {
         Term::Mul(fs) => {
             let fs: Vec<Term> = fs.iter().map(|f| scalars_out(f, env)).collect();
-            let (mut scalars, mut rest): (Vec<Term>, Vec<Term>) = fs.into_iter().partition(|f| is_scalar_factor(f, env));
+            let (mut scalars, mut rest): (Vec<Term>, Vec<Term>) =
+                fs.into_iter().partition(|f| is_scalar_factor(f, env));
             if scalars.is_empty() {
                 return Term::Mul(rest);
             }
@@ -287,18 +344,42 @@ fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
         Term::Pow(a, k) => Term::Pow(Box::new(scalars_out(&a, env)), k),
         Term::Apply(f, a) => Term::Apply(f, Box::new(scalars_out(&a, env))),
         Term::Unknown(n, a) => Term::Unknown(n, Box::new(scalars_out(&a, env))),
-        Term::Scale(a, b) => Term::Scale(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
-        Term::Hadamard(a, b) => Term::Hadamard(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
-        Term::ElemDiv(a, b) => Term::ElemDiv(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
-        Term::Div(a, b) => Term::Div(Box::new(scalars_out(&a, env)), Box::new(scalars_out(&b, env))),
+        Term::Scale(a, b) => Term::Scale(
+            Box::new(scalars_out(&a, env)),
+            Box::new(scalars_out(&b, env)),
+        ),
+        Term::Hadamard(a, b) => Term::Hadamard(
+            Box::new(scalars_out(&a, env)),
+            Box::new(scalars_out(&b, env)),
+        ),
+        Term::ElemDiv(a, b) => Term::ElemDiv(
+            Box::new(scalars_out(&a, env)),
+            Box::new(scalars_out(&b, env)),
+        ),
+        Term::Div(a, b) => Term::Div(
+            Box::new(scalars_out(&a, env)),
+            Box::new(scalars_out(&b, env)),
+        ),
         other => other,
     }
 }
 
 /// The differential of `t`, and the names of the rules that produced it.
-fn differentiate(ctx: &mut Ctx, t: &Term, opts: &Options, stats: &mut Vec<StageStats>) -> Result<(Term, String)> {
+fn differentiate(
+    ctx: &mut Ctx,
+    t: &Term,
+    opts: &Options,
+    stats: &mut Vec<StageStats>,
+) -> Result<(Term, String)> {
     let start = ctx.to_rec(&Term::Diff(Box::new(t.clone())));
-    let mut st = stage::run(ctx, start, rules::differential::RULES, &opts.limits, "differential", &show(t))?;
+    let mut st = stage::run(
+        ctx,
+        start,
+        rules::differential::RULES,
+        &opts.limits,
+        "differential",
+        &show(t),
+    )?;
     let (cost, best) = st.best(st.root, stage::DiffDone);
     if cost >= usize::MAX / 4 {
         let stuck = stuck_differential(&ctx.from_rec(&st.best(st.root, stage::Size).1));
@@ -321,7 +402,11 @@ fn differentiate(ctx: &mut Ctx, t: &Term, opts: &Options, stats: &mut Vec<StageS
     let label = if shown.is_empty() {
         names.join(", ")
     } else {
-        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     Ok((ctx.from_rec(&best), label))
 }
@@ -352,13 +437,30 @@ fn hold_constant(t: &Term, v: &str) -> Option<Term> {
             }
         }
         _ if !t.has_diff() => t.clone(),
-        Mul(fs) => Mul(fs.iter().map(|f| if f.has_diff() { hold_constant(f, v) } else { Some(f.clone()) }).collect::<Option<_>>()?),
+        Mul(fs) => Mul(fs
+            .iter()
+            .map(|f| {
+                if f.has_diff() {
+                    hold_constant(f, v)
+                } else {
+                    Some(f.clone())
+                }
+            })
+            .collect::<Option<_>>()?),
         Neg(a) => Neg(Box::new(hold_constant(a, v)?)),
         Transpose(a) => Transpose(Box::new(hold_constant(a, v)?)),
         Apply(f, a) => Apply(*f, Box::new(hold_constant(a, v)?)),
         Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) => {
-            let a2 = if a.has_diff() { hold_constant(a, v)? } else { (**a).clone() };
-            let b2 = if b.has_diff() { hold_constant(b, v)? } else { (**b).clone() };
+            let a2 = if a.has_diff() {
+                hold_constant(a, v)?
+            } else {
+                (**a).clone()
+            };
+            let b2 = if b.has_diff() {
+                hold_constant(b, v)?
+            } else {
+                (**b).clone()
+            };
             match t {
                 Scale(..) => Scale(Box::new(a2), Box::new(b2)),
                 Hadamard(..) => Hadamard(Box::new(a2), Box::new(b2)),
@@ -385,29 +487,60 @@ fn gradient(
     let vshape = problem.env.shape(v).cloned().unwrap_or_else(Shape::scalar);
     let mut steps = Vec::new();
     let Some(held) = hold_constant(total, v).map(|t| t.flattened()) else {
-        let zero = if vshape.is_scalar() { Term::num(0.0) } else { Term::Zero(vshape.clone()) };
+        let zero = if vshape.is_scalar() {
+            Term::num(0.0)
+        } else {
+            Term::Zero(vshape.clone())
+        };
         steps.push(Step {
             lhs: Lhs::Gradient(function.to_string(), v.to_string()),
             expr: zero.clone(),
             rule: format!("d{v} does not occur in d{function}"),
         });
-        return Ok(Gradient { wrt: v.to_string(), shape: vshape, result: zero, steps });
+        return Ok(Gradient {
+            wrt: v.to_string(),
+            shape: vshape,
+            result: zero,
+            steps,
+        });
     };
     let in_total = differentials(total);
-    let others: Vec<&str> = vars.iter().filter(|u| *u != v && in_total.contains(u)).map(String::as_str).collect();
+    let others: Vec<&str> = vars
+        .iter()
+        .filter(|u| *u != v && in_total.contains(u))
+        .map(String::as_str)
+        .collect();
     let hold_rule = if others.is_empty() {
         "substitute".to_string()
     } else {
-        let names: Vec<String> = others.iter().map(|o| text::name(o, Style::default())).collect();
+        let names: Vec<String> = others
+            .iter()
+            .map(|o| text::name(o, Style::default()))
+            .collect();
         format!("hold {} constant", names.join(", "))
     };
     if !others.is_empty() || substitutes_y {
-        steps.push(Step { lhs: Lhs::Differential(function.to_string()), expr: held.clone(), rule: hold_rule });
+        steps.push(Step {
+            lhs: Lhs::Differential(function.to_string()),
+            expr: held.clone(),
+            rule: hold_rule,
+        });
     }
 
-    let at = format!("∂{}/∂{}", text::name(function, Style::default()), text::name(v, Style::default()));
+    let at = format!(
+        "∂{}/∂{}",
+        text::name(function, Style::default()),
+        text::name(v, Style::default())
+    );
     let start = ctx.to_rec(&held);
-    let mut st = stage::run(ctx, start, rules::trace::RULES, &opts.limits, &format!("identification {at}"), &show(&held))?;
+    let mut st = stage::run(
+        ctx,
+        start,
+        rules::trace::RULES,
+        &opts.limits,
+        &format!("identification {at}"),
+        &show(&held),
+    )?;
     let Some((a_id, dv_id)) = identification(&st) else {
         let best = ctx.from_rec(&st.best(st.root, stage::Size).1);
         return Err(Error::Unsupported {
@@ -419,28 +552,56 @@ fn gradient(
     let (_, dv_best) = st.best(dv_id, stage::Size);
     let target = identification_expr(&a_best, &dv_best);
     for s in st.steps(ctx, rules::trace::RULES, &target, show) {
-        steps.push(Step { lhs: Lhs::Same, expr: s.term, rule: s.rule });
+        steps.push(Step {
+            lhs: Lhs::Same,
+            expr: s.term,
+            rule: s.rule,
+        });
     }
     stats.push(st.finish());
     let a = ctx.from_rec(&a_best);
 
     // Simplify A.
     let start = ctx.to_rec(&a);
-    let mut st = stage::run(ctx, start, rules::simplify::RULES, &opts.limits, &format!("simplification {at}"), &show(&a))?;
+    let mut st = stage::run(
+        ctx,
+        start,
+        rules::simplify::RULES,
+        &opts.limits,
+        &format!("simplification {at}"),
+        &show(&a),
+    )?;
     let (_, best) = st.best(st.root, stage::Size);
     let simp_steps = st.steps(ctx, rules::simplify::RULES, &best, show);
     stats.push(st.finish());
     let result = ctx.from_rec(&best);
     let lhs = Lhs::Gradient(function.to_string(), v.to_string());
     if simp_steps.is_empty() {
-        steps.push(Step { lhs, expr: result.clone(), rule: "identification".to_string() });
+        steps.push(Step {
+            lhs,
+            expr: result.clone(),
+            rule: "identification".to_string(),
+        });
     } else {
-        steps.push(Step { lhs, expr: a, rule: "identification".to_string() });
+        steps.push(Step {
+            lhs,
+            expr: a,
+            rule: "identification".to_string(),
+        });
         for s in simp_steps {
-            steps.push(Step { lhs: Lhs::Same, expr: s.term, rule: s.rule });
+            steps.push(Step {
+                lhs: Lhs::Same,
+                expr: s.term,
+                rule: s.rule,
+            });
         }
     }
-    Ok(Gradient { wrt: v.to_string(), shape: vshape, result, steps })
+    Ok(Gradient {
+        wrt: v.to_string(),
+        shape: vshape,
+        result,
+        steps,
+    })
 }
 
 /// The variables whose differentials occur in `t`, in order of appearance.
@@ -471,7 +632,10 @@ fn identification(st: &stage::Stage) -> Option<(egg::Id, egg::Id)> {
                     Math::Transpose(a) if !eg[*a].data.has_d => Some(*a),
                     _ => None,
                 })?;
-                let is_dv = eg[fs[1]].nodes.iter().any(|k| matches!(k, Math::D(v) if rules::var_of(eg, *v).is_some()));
+                let is_dv = eg[fs[1]]
+                    .nodes
+                    .iter()
+                    .any(|k| matches!(k, Math::D(v) if rules::var_of(eg, *v).is_some()));
                 is_dv.then_some((a, fs[1]))
             }
             _ => None,
@@ -494,7 +658,9 @@ fn append(e: &mut RecExpr<Math>, other: &RecExpr<Math>) -> egg::Id {
     let offset = e.as_ref().len();
     let mut last = egg::Id::from(0);
     for node in other.as_ref() {
-        let n = node.clone().map_children(|c| egg::Id::from(usize::from(c) + offset));
+        let n = node
+            .clone()
+            .map_children(|c| egg::Id::from(usize::from(c) + offset));
         last = e.add(n);
     }
     last

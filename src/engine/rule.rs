@@ -305,7 +305,8 @@ impl Applier<Math, super::lang::ShapeAnalysis> for DynRule {
                 let mut vars = Vec::new();
                 to_ast(&from, &mut from_ast_buf, &mut s, &mut vars);
                 to_ast(&to, &mut to_ast_buf, &mut s, &mut vars);
-                let (id, did) = egraph.union_instantiations(&from_ast_buf, &to_ast_buf, &s, rule_name);
+                let (id, did) =
+                    egraph.union_instantiations(&from_ast_buf, &to_ast_buf, &s, rule_name);
                 if did {
                     changed.push(id);
                 }

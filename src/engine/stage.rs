@@ -23,7 +23,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { nodes: 50_000, iterations: 200, time: Duration::from_secs(5) }
+        Limits {
+            nodes: 50_000,
+            iterations: 200,
+            time: Duration::from_secs(5),
+        }
     }
 }
 
@@ -67,7 +71,14 @@ pub struct RawStep {
 }
 
 /// Runs `rules` on `start` until saturation or a limit.
-pub fn run(ctx: &Ctx, start: RecExpr<Math>, rules: &[Rule], limits: &Limits, stage: &str, at: &str) -> Result<Stage> {
+pub fn run(
+    ctx: &Ctx,
+    start: RecExpr<Math>,
+    rules: &[Rule],
+    limits: &Limits,
+    stage: &str,
+    at: &str,
+) -> Result<Stage> {
     let started = Instant::now();
     let rewrites: Vec<_> = rules.iter().map(Rule::rewrite).collect();
     let runner: Runner<Math, ShapeAnalysis, ()> = Runner::new(ShapeAnalysis { ctx: ctx.clone() })
@@ -80,15 +91,27 @@ pub fn run(ctx: &Ctx, start: RecExpr<Math>, rules: &[Rule], limits: &Limits, sta
         .run(&rewrites);
     let stop = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => "saturated".to_string(),
-        Some(StopReason::NodeLimit(n)) => return Err(limit(stage, &format!("node ({n} e-nodes)"), at)),
-        Some(StopReason::IterationLimit(n)) => return Err(limit(stage, &format!("iteration ({n} iterations)"), at)),
-        Some(StopReason::TimeLimit(t)) => return Err(limit(stage, &format!("time ({t:.2} s)"), at)),
+        Some(StopReason::NodeLimit(n)) => {
+            return Err(limit(stage, &format!("node ({n} e-nodes)"), at));
+        }
+        Some(StopReason::IterationLimit(n)) => {
+            return Err(limit(stage, &format!("iteration ({n} iterations)"), at));
+        }
+        Some(StopReason::TimeLimit(t)) => {
+            return Err(limit(stage, &format!("time ({t:.2} s)"), at));
+        }
         Some(StopReason::Other(s)) => return Err(limit(stage, s, at)),
     };
     let root = runner.egraph.find(runner.roots[0]);
     if std::env::var("MATDIFF_DEBUG_EGRAPH").is_ok() {
         for c in runner.egraph.classes() {
-            eprintln!("{} {:?} d={} : {:?}", c.id, c.data.shape.as_ref().map(|s| s.to_string()), c.data.has_d, c.nodes);
+            eprintln!(
+                "{} {:?} d={} : {:?}",
+                c.id,
+                c.data.shape.as_ref().map(|s| s.to_string()),
+                c.data.has_d,
+                c.nodes
+            );
         }
     }
     let stats = StageStats {
@@ -99,11 +122,21 @@ pub fn run(ctx: &Ctx, start: RecExpr<Math>, rules: &[Rule], limits: &Limits, sta
         stop,
         micros: 0,
     };
-    Ok(Stage { egraph: runner.egraph, root, start, stats, started })
+    Ok(Stage {
+        egraph: runner.egraph,
+        root,
+        start,
+        stats,
+        started,
+    })
 }
 
 fn limit(stage: &str, what: &str, at: &str) -> Error {
-    Error::Limit { stage: stage.to_string(), limit: what.to_string(), at: at.to_string() }
+    Error::Limit {
+        stage: stage.to_string(),
+        limit: what.to_string(),
+        at: at.to_string(),
+    }
 }
 
 /// Term size, with ties broken by the (deterministic) order of nodes.
@@ -139,8 +172,16 @@ impl Stage {
     /// The steps from the starting term to `target` (which must be in the
     /// root class), as egg explains them, with repeated rules merged and
     /// steps that change nothing visible dropped.
-    pub fn steps(&mut self, ctx: &Ctx, rules: &[Rule], target: &RecExpr<Math>, show: impl Fn(&Term) -> String) -> Vec<RawStep> {
-        let Some(id) = self.egraph.lookup_expr(target) else { return vec![] };
+    pub fn steps(
+        &mut self,
+        ctx: &Ctx,
+        rules: &[Rule],
+        target: &RecExpr<Math>,
+        show: impl Fn(&Term) -> String,
+    ) -> Vec<RawStep> {
+        let Some(id) = self.egraph.lookup_expr(target) else {
+            return vec![];
+        };
         if self.egraph.find(id) != self.root {
             return vec![];
         }
@@ -152,7 +193,9 @@ impl Stage {
         for ft in flat.iter().skip(1) {
             let term = ctx.from_rec(&ft.get_recexpr());
             let text = show(&term);
-            let rule = rule_of(ft).map(|r| super::rule::display_name(&[rules], &r)).unwrap_or_default();
+            let rule = rule_of(ft)
+                .map(|r| super::rule::display_name(&[rules], &r))
+                .unwrap_or_default();
             if std::env::var("MATDIFF_DEBUG_STEPS").is_ok() {
                 eprintln!("  step [{rule}] {text}");
             }

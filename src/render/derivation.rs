@@ -9,7 +9,11 @@ use crate::verify::Check;
 
 fn partial(f: &str, v: &str, style: Style) -> String {
     let (f, v) = (text::name(f, style), text::name(v, style));
-    if style.ascii { format!("d{f}/d{v}") } else { format!("∂{f}/∂{v}") }
+    if style.ascii {
+        format!("d{f}/d{v}")
+    } else {
+        format!("∂{f}/∂{v}")
+    }
 }
 
 /// The left-hand side of a step.
@@ -17,7 +21,11 @@ pub fn lhs(l: &Lhs, style: Style) -> String {
     match l {
         Lhs::Differential(f) => format!("d{} =", text::name(f, style)),
         Lhs::Same => "=".to_string(),
-        Lhs::Gradient(f, v) => format!("{} {} =", if style.ascii { "=>" } else { "⇒" }, partial(f, v, style)),
+        Lhs::Gradient(f, v) => format!(
+            "{} {} =",
+            if style.ascii { "=>" } else { "⇒" },
+            partial(f, v, style)
+        ),
     }
 }
 
@@ -32,7 +40,13 @@ fn width(s: &str) -> usize {
 
 /// Lines `(left, rule)` with the rules aligned in one column.
 fn aligned(lines: &[(String, String)], out: &mut String) {
-    let col = lines.iter().map(|(l, _)| width(l)).max().unwrap_or(0).min(72) + 4;
+    let col = lines
+        .iter()
+        .map(|(l, _)| width(l))
+        .max()
+        .unwrap_or(0)
+        .min(72)
+        + 4;
     for (l, r) in lines {
         out.push_str(l);
         if !r.is_empty() {
@@ -45,7 +59,11 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
 }
 
 fn shape_text(s: &Shape) -> String {
-    if s.is_scalar() { "scalar".to_string() } else { s.to_string() }
+    if s.is_scalar() {
+        "scalar".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 /// The derivation as text (and the numeric check, if one was made).
@@ -56,7 +74,11 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .term
         .variables_in_order()
         .iter()
-        .filter_map(|v| p.env.get(v).map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape))))
+        .filter_map(|v| {
+            p.env
+                .get(v)
+                .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape)))
+        })
         .collect();
     out.push_str(&format!("{}    where {}\n", p.source, shapes.join(", ")));
     let defs: Vec<String> = der
@@ -65,16 +87,30 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .map(|d| match &d.value {
             Some(v) => format!("{} = {}", text::name(&d.name, style), text::show(v, style)),
             None if style.ascii => {
-                format!("{} = {} ({})", d.name, d.meaning.replace('∂', "d"), shape_text(&d.shape))
+                format!(
+                    "{} = {} ({})",
+                    d.name,
+                    d.meaning.replace('∂', "d"),
+                    shape_text(&d.shape)
+                )
             }
-            None => format!("{} = {} ({})", text::name(&d.name, style), d.meaning, shape_text(&d.shape)),
+            None => format!(
+                "{} = {} ({})",
+                text::name(&d.name, style),
+                d.meaning,
+                shape_text(&d.shape)
+            ),
         })
         .collect();
     if !defs.is_empty() {
         out.push_str(&defs.join(",  "));
         out.push('\n');
     }
-    let pre: Vec<(String, String)> = der.preamble.iter().map(|s| (equation(s, style), s.rule.clone())).collect();
+    let pre: Vec<(String, String)> = der
+        .preamble
+        .iter()
+        .map(|s| (equation(s, style), s.rule.clone()))
+        .collect();
     aligned(&pre, &mut out);
     for g in &der.gradients {
         out.push('\n');
@@ -83,10 +119,18 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         let mut lines = Vec::new();
         for (i, s) in g.steps.iter().enumerate() {
             let eq = equation(s, style);
-            let prefix = if i == 0 { format!("{head} ") } else { indent.clone() };
+            let prefix = if i == 0 {
+                format!("{head} ")
+            } else {
+                indent.clone()
+            };
             let eq = if matches!(s.lhs, Lhs::Same) {
                 // Continuation lines line up their `=` under the first line's.
-                let first = g.steps.first().map(|f| width(&lhs(&f.lhs, style))).unwrap_or(2);
+                let first = g
+                    .steps
+                    .first()
+                    .map(|f| width(&lhs(&f.lhs, style)))
+                    .unwrap_or(2);
                 format!("{}{}", " ".repeat(first.saturating_sub(1)), eq)
             } else {
                 eq
@@ -114,7 +158,11 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
 /// The one-line summary of a numeric check.
 pub fn check_line(c: &Check) -> String {
     let sizes: Vec<String> = c.sizes.iter().map(|(d, n)| format!("{d}={n}")).collect();
-    let at = if sizes.is_empty() { String::new() } else { format!(", sizes {}", sizes.join(" ")) };
+    let at = if sizes.is_empty() {
+        String::new()
+    } else {
+        format!(", sizes {}", sizes.join(" "))
+    };
     format!(
         "numeric check: {} (max relative error {:.1e} over {} random points per gradient{at}, seed {})",
         if c.passed() { "passed" } else { "FAILED" },

@@ -18,12 +18,16 @@ pub fn name(n: &str) -> String {
         None => {
             // A trailing run of digits is a subscript: W1 → W_{1}.
             let cut = n.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-            if cut > 0 && cut < n.len() { (&n[..cut], Some(&n[cut..])) } else { (n, None) }
+            if cut > 0 && cut < n.len() {
+                (&n[..cut], Some(&n[cut..]))
+            } else {
+                (n, None)
+            }
         }
     };
     const GREEK: &[&str] = &[
-        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
-        "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+        "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
     ];
     let base = if GREEK.contains(&base) {
         format!("\\{base}")
@@ -48,7 +52,9 @@ pub fn show(t: &Term) -> String {
 fn prec(t: &Term) -> Prec {
     match t {
         Term::Add(_) => Prec::Sum,
-        Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => Prec::Product,
+        Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => {
+            Prec::Product
+        }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) => Prec::Postfix,
@@ -198,7 +204,11 @@ pub fn derivation(der: &crate::engine::Derivation) -> String {
     let lhs = |l: &Lhs| match l {
         Lhs::Differential(g) => format!("\\mathrm{{d}}{}", name(g)),
         Lhs::Same => String::new(),
-        Lhs::Gradient(g, v) => format!("\\Rightarrow \\frac{{\\partial {}}}{{\\partial {}}}", name(g), name(v)),
+        Lhs::Gradient(g, v) => format!(
+            "\\Rightarrow \\frac{{\\partial {}}}{{\\partial {}}}",
+            name(g),
+            name(v)
+        ),
     };
     let mut lines = Vec::new();
     for d in &der.definitions {
@@ -207,13 +217,26 @@ pub fn derivation(der: &crate::engine::Derivation) -> String {
         }
     }
     for s in &der.preamble {
-        lines.push(format!("{} &= {} && \\text{{{}}}", lhs(&s.lhs), show(&s.expr), s.rule));
+        lines.push(format!(
+            "{} &= {} && \\text{{{}}}",
+            lhs(&s.lhs),
+            show(&s.expr),
+            s.rule
+        ));
     }
     for g in &der.gradients {
         for s in &g.steps {
-            lines.push(format!("{} &= {} && \\text{{{}}}", lhs(&s.lhs), show(&s.expr), s.rule));
+            lines.push(format!(
+                "{} &= {} && \\text{{{}}}",
+                lhs(&s.lhs),
+                show(&s.expr),
+                s.rule
+            ));
         }
     }
     let _ = f;
-    format!("\\begin{{align*}}\n{}\n\\end{{align*}}\n", lines.join(" \\\\\n"))
+    format!(
+        "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
+        lines.join(" \\\\\n")
+    )
 }

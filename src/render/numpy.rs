@@ -104,15 +104,27 @@ impl Writer<'_> {
                 (parts.join(" @ "), Prec::Product)
             }
             Term::Scale(c, a) => (
-                format!("{} * {}", self.wrap(c, Prec::Unary), self.wrap(a, Prec::Unary)),
+                format!(
+                    "{} * {}",
+                    self.wrap(c, Prec::Unary),
+                    self.wrap(a, Prec::Unary)
+                ),
                 Prec::Product,
             ),
             Term::Hadamard(a, b) => (
-                format!("{} * {}", self.wrap(a, Prec::Product), self.wrap(b, Prec::Unary)),
+                format!(
+                    "{} * {}",
+                    self.wrap(a, Prec::Product),
+                    self.wrap(b, Prec::Unary)
+                ),
                 Prec::Product,
             ),
             Term::ElemDiv(a, b) | Term::Div(a, b) => (
-                format!("{} / {}", self.wrap(a, Prec::Product), self.wrap(b, Prec::Unary)),
+                format!(
+                    "{} / {}",
+                    self.wrap(a, Prec::Product),
+                    self.wrap(b, Prec::Unary)
+                ),
                 Prec::Product,
             ),
             Term::Transpose(a) => (format!("{}.T", self.wrap(a, Prec::Atom)), Prec::Atom),
@@ -122,21 +134,32 @@ impl Writer<'_> {
                 if scalar {
                     (format!("{} ** {k}", self.wrap(a, Prec::Atom)), Prec::Power)
                 } else {
-                    (format!("{m}.linalg.matrix_power({}, {k})", self.expr(a).0), Prec::Atom)
+                    (
+                        format!("{m}.linalg.matrix_power({}, {k})", self.expr(a).0),
+                        Prec::Atom,
+                    )
                 }
             }
             Term::Apply(f, a) => match f {
                 Func::Tr => self.call("trace", a),
                 Func::Det => self.call("linalg.det", a),
-                Func::Logdet => (format!("{m}.linalg.slogdet({})[1]", self.expr(a).0), Prec::Atom),
+                Func::Logdet => (
+                    format!("{m}.linalg.slogdet({})[1]", self.expr(a).0),
+                    Prec::Atom,
+                ),
                 Func::Sum => self.call("sum", a),
                 Func::Norm => self.call("linalg.norm", a),
                 Func::Diag => {
                     let is_vec = a.shape(self.env).is_some_and(|s| s.cols.is_one());
                     match (is_vec, self.lib) {
                         (true, Lib::Numpy) => self.call("diagflat", a),
-                        (true, Lib::Torch) => (format!("torch.diag({}.flatten())", self.wrap(a, Prec::Atom)), Prec::Atom),
-                        (false, _) => (format!("{m}.diag({})[:, None]", self.expr(a).0), Prec::Atom),
+                        (true, Lib::Torch) => (
+                            format!("torch.diag({}.flatten())", self.wrap(a, Prec::Atom)),
+                            Prec::Atom,
+                        ),
+                        (false, _) => {
+                            (format!("{m}.diag({})[:, None]", self.expr(a).0), Prec::Atom)
+                        }
                     }
                 }
                 Func::Log => self.call("log", a),
@@ -146,7 +169,10 @@ impl Writer<'_> {
                 Func::Tanh => self.call("tanh", a),
                 Func::Sqrt => self.call("sqrt", a),
                 Func::Sigmoid => match self.lib {
-                    Lib::Numpy => (format!("1 / (1 + np.exp(-{}))", self.wrap(a, Prec::Unary)), Prec::Product),
+                    Lib::Numpy => (
+                        format!("1 / (1 + np.exp(-{}))", self.wrap(a, Prec::Unary)),
+                        Prec::Product,
+                    ),
                     Lib::Torch => self.call("sigmoid", a),
                 },
                 Func::Relu => match self.lib {
@@ -155,9 +181,15 @@ impl Writer<'_> {
                 },
                 Func::Softplus => match self.lib {
                     Lib::Numpy => (format!("np.logaddexp(0, {})", self.expr(a).0), Prec::Atom),
-                    Lib::Torch => (format!("torch.nn.functional.softplus({})", self.expr(a).0), Prec::Atom),
+                    Lib::Torch => (
+                        format!("torch.nn.functional.softplus({})", self.expr(a).0),
+                        Prec::Atom,
+                    ),
                 },
-                Func::Step => (format!("({} > 0) * 1.0", self.wrap(a, Prec::Power)), Prec::Product),
+                Func::Step => (
+                    format!("({} > 0) * 1.0", self.wrap(a, Prec::Power)),
+                    Prec::Product,
+                ),
             },
             Term::Unknown(n, a) => (format!("{n}({})", self.expr(a).0), Prec::Atom),
             Term::Diff(a) => (format!("d{}", self.wrap(a, Prec::Atom)), Prec::Atom),

@@ -80,7 +80,9 @@ pub fn show(t: &Term, style: Style) -> String {
 fn prec(t: &Term) -> Prec {
     match t {
         Term::Add(_) => Prec::Sum,
-        Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => Prec::Product,
+        Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => {
+            Prec::Product
+        }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) => Prec::Postfix,

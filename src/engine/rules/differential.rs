@@ -16,19 +16,71 @@ use crate::term::Func;
 
 /// The rule table of the differential stage.
 pub const RULES: &[Rule] = &[
-    Rule { id: "d-constant",   name: "differential of a constant", f: d_constant },
-    Rule { id: "d-linear",     name: "linearity of d",             f: d_linear },
-    Rule { id: "d-product",    name: "product rule",               f: d_product },
-    Rule { id: "d-quotient",   name: "quotient rule",              f: d_quotient },
-    Rule { id: "d-transpose",  name: "d(Aᵀ) = (dA)ᵀ",              f: d_transpose },
-    Rule { id: "d-inverse",    name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",       f: d_inverse },
-    Rule { id: "d-power",      name: "power rule",                 f: d_power },
-    Rule { id: "d-trace",      name: "d tr(A) = tr(dA)",           f: d_trace },
-    Rule { id: "d-det",        name: "Jacobi's formula",           f: d_det },
-    Rule { id: "d-logdet",     name: "d logdet(A) = tr(A⁻¹ dA)",   f: d_logdet },
-    Rule { id: "d-norm",       name: "differential of the norm",   f: d_norm },
-    Rule { id: "d-elementwise", name: "chain rule (elementwise)",  f: d_elementwise },
-    Rule { id: "d-unknown",    name: "differential of L",          f: d_unknown },
+    Rule {
+        id: "d-constant",
+        name: "differential of a constant",
+        f: d_constant,
+    },
+    Rule {
+        id: "d-linear",
+        name: "linearity of d",
+        f: d_linear,
+    },
+    Rule {
+        id: "d-product",
+        name: "product rule",
+        f: d_product,
+    },
+    Rule {
+        id: "d-quotient",
+        name: "quotient rule",
+        f: d_quotient,
+    },
+    Rule {
+        id: "d-transpose",
+        name: "d(Aᵀ) = (dA)ᵀ",
+        f: d_transpose,
+    },
+    Rule {
+        id: "d-inverse",
+        name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",
+        f: d_inverse,
+    },
+    Rule {
+        id: "d-power",
+        name: "power rule",
+        f: d_power,
+    },
+    Rule {
+        id: "d-trace",
+        name: "d tr(A) = tr(dA)",
+        f: d_trace,
+    },
+    Rule {
+        id: "d-det",
+        name: "Jacobi's formula",
+        f: d_det,
+    },
+    Rule {
+        id: "d-logdet",
+        name: "d logdet(A) = tr(A⁻¹ dA)",
+        f: d_logdet,
+    },
+    Rule {
+        id: "d-norm",
+        name: "differential of the norm",
+        f: d_norm,
+    },
+    Rule {
+        id: "d-elementwise",
+        name: "chain rule (elementwise)",
+        f: d_elementwise,
+    },
+    Rule {
+        id: "d-unknown",
+        name: "differential of L",
+        f: d_unknown,
+    },
 ];
 
 /// Proposals for every node `inner` of the class under a `d(·)` node.
@@ -39,7 +91,10 @@ fn under_d(eg: &EG, node: &Math, f: impl Fn(&Math) -> Option<Pat>) -> Vec<Propos
         .iter()
         .filter_map(|inner| {
             let to = f(inner)?;
-            let from = p::d(Pat::node(inner.clone(), inner.children().iter().map(|&c| p::c(c)).collect()));
+            let from = p::d(Pat::node(
+                inner.clone(),
+                inner.children().iter().map(|&c| p::c(c)).collect(),
+            ));
             Some(Proposal { from, to })
         })
         .collect()
@@ -66,14 +121,23 @@ fn d_constant(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     if !is_const(eg, *a) || has_d(eg, *a) {
         return vec![];
     }
-    let Some(s) = shape(eg, *a) else { return vec![] };
+    let Some(s) = shape(eg, *a) else {
+        return vec![];
+    };
     // Matched as d(class): the constant itself may have many spellings.
-    vec![Proposal { from: p::d(p::c(*a)), to: zero_of(eg, s) }]
+    vec![Proposal {
+        from: p::d(p::c(*a)),
+        to: zero_of(eg, s),
+    }]
 }
 
 fn d_linear(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| match inner {
-        Math::Add(ts) => Some(sum_or_zero(eg, id, ts.iter().filter_map(|&t| d_of(eg, t)).collect())),
+        Math::Add(ts) => Some(sum_or_zero(
+            eg,
+            id,
+            ts.iter().filter_map(|&t| d_of(eg, t)).collect(),
+        )),
         Math::Neg(a) => Some(p::neg(p::d(p::c(*a)))),
         Math::Sum(a) => Some(p::op1(Math::Sum(Id::from(0)), p::d(p::c(*a)))),
         Math::Diag(a) => Some(p::op1(Math::Diag(Id::from(0)), p::d(p::c(*a)))),
@@ -172,7 +236,9 @@ fn d_inverse(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 
 fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| {
-        let Math::Pow([a, k]) = inner else { return None };
+        let Math::Pow([a, k]) = inner else {
+            return None;
+        };
         let k = super::num(eg, *k)? as i64;
         let pw = |e: i64| match e {
             1 => p::c(*a),
@@ -187,7 +253,11 @@ fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 return None;
             }
             // d(s^k) = k s^(k−1) ds
-            let coef = if k == 1 { p::num(1.0) } else { p::scale(p::num(k as f64), pw(k - 1)) };
+            let coef = if k == 1 {
+                p::num(1.0)
+            } else {
+                p::scale(p::num(k as f64), pw(k - 1))
+            };
             return Some(p::scale(coef, p::d(p::c(*a))));
         }
         if k < 0 {
@@ -259,7 +329,10 @@ fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             let Math::Norm(a) = m else { continue };
             out.push(Proposal {
                 from: p::d(p::op2(inner.clone(), p::op1(m.clone(), p::c(*a)), p::c(*k))),
-                to: p::scale(p::num(2.0), p::tr(p::mul(vec![p::t(p::c(*a)), p::d(p::c(*a))]))),
+                to: p::scale(
+                    p::num(2.0),
+                    p::tr(p::mul(vec![p::t(p::c(*a)), p::d(p::c(*a))])),
+                ),
             });
         }
     }
@@ -276,7 +349,10 @@ fn derivative(eg: &EG, f: Func, a: Id) -> Option<Pat> {
         Func::Log => p::ediv(ones, ap()),
         Func::Sin => app(Func::Cos, ap()),
         Func::Cos => p::neg(app(Func::Sin, ap())),
-        Func::Tanh => p::add(vec![ones, p::neg(p::had(app(Func::Tanh, ap()), app(Func::Tanh, ap())))]),
+        Func::Tanh => p::add(vec![
+            ones,
+            p::neg(p::had(app(Func::Tanh, ap()), app(Func::Tanh, ap()))),
+        ]),
         Func::Sqrt => p::ediv(ones, p::scale(p::num(2.0), app(Func::Sqrt, ap()))),
         Func::Sigmoid => p::had(
             app(Func::Sigmoid, ap()),
@@ -306,7 +382,9 @@ fn d_elementwise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 
 fn d_unknown(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| {
-        let Math::Unknown([name, a]) = inner else { return None };
+        let Math::Unknown([name, a]) = inner else {
+            return None;
+        };
         let fname = super::find_node(eg, *name, |n| match n {
             Math::Atom(Atom::Fname(i)) => Some(*i),
             _ => None,
@@ -314,6 +392,9 @@ fn d_unknown(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         let ctx = &eg.analysis.ctx;
         let g = super::super::gradient_symbol(ctx.fnames.get(fname as usize)?);
         let gi = ctx.vars.iter().position(|v| *v == g)?;
-        Some(p::tr(p::mul(vec![p::t(p::atom(Atom::Var(gi as u32))), p::d(p::c(*a))])))
+        Some(p::tr(p::mul(vec![
+            p::t(p::atom(Atom::Var(gi as u32))),
+            p::d(p::c(*a)),
+        ])))
     })
 }

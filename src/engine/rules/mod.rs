@@ -68,7 +68,13 @@ pub fn dim_pat(eg: &EG, d: &Dim) -> Pat {
     match d {
         Dim::Lit(n) => p::atom(Atom::Lit(*n)),
         Dim::Sym(s) => {
-            let i = eg.analysis.ctx.dims.iter().position(|x| x == s).unwrap_or(0);
+            let i = eg
+                .analysis
+                .ctx
+                .dims
+                .iter()
+                .position(|x| x == s)
+                .unwrap_or(0);
             p::atom(Atom::Dim(i as u32))
         }
     }
@@ -79,7 +85,10 @@ pub fn zero_of(eg: &EG, s: &Shape) -> Pat {
     if s.is_scalar() {
         return p::num(0.0);
     }
-    Pat::node(Math::Zero([Id::from(0); 2]), vec![dim_pat(eg, &s.rows), dim_pat(eg, &s.cols)])
+    Pat::node(
+        Math::Zero([Id::from(0); 2]),
+        vec![dim_pat(eg, &s.rows), dim_pat(eg, &s.cols)],
+    )
 }
 
 /// The all-ones matrix of a shape (the number 1 for a scalar).
@@ -87,7 +96,10 @@ pub fn ones_of(eg: &EG, s: &Shape) -> Pat {
     if s.is_scalar() {
         return p::num(1.0);
     }
-    Pat::node(Math::Ones([Id::from(0); 2]), vec![dim_pat(eg, &s.rows), dim_pat(eg, &s.cols)])
+    Pat::node(
+        Math::Ones([Id::from(0); 2]),
+        vec![dim_pat(eg, &s.rows), dim_pat(eg, &s.cols)],
+    )
 }
 
 /// The identity matrix of order `d`.

@@ -9,20 +9,54 @@
 
 use egg::{Id, Language};
 
-use super::{chain_of, find_node, is_scalar, num, ones_of, shape, transpose_chain, transpose_of, zero_of};
+use super::{
+    chain_of, find_node, is_scalar, num, ones_of, shape, transpose_chain, transpose_of, zero_of,
+};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
 
 /// The rule table of the simplification stage.
 pub const RULES: &[Rule] = &[
-    Rule { id: "transpose-push",   name: "transpose rules",              f: transpose_push },
-    Rule { id: "symmetric",        name: "Aᵀ = A for symmetric A",       f: symmetric },
-    Rule { id: "signs",            name: "signs and scalar factors",     f: signs },
-    Rule { id: "flatten",          name: "associativity",                f: flatten },
-    Rule { id: "units",            name: "identity, ones and zeros",     f: units },
-    Rule { id: "like-terms",       name: "collect like terms",           f: like_terms },
-    Rule { id: "factor",           name: "take out a common factor",     f: factor },
-    Rule { id: "power",            name: "powers",                       f: power },
+    Rule {
+        id: "transpose-push",
+        name: "transpose rules",
+        f: transpose_push,
+    },
+    Rule {
+        id: "symmetric",
+        name: "Aᵀ = A for symmetric A",
+        f: symmetric,
+    },
+    Rule {
+        id: "signs",
+        name: "signs and scalar factors",
+        f: signs,
+    },
+    Rule {
+        id: "flatten",
+        name: "associativity",
+        f: flatten,
+    },
+    Rule {
+        id: "units",
+        name: "identity, ones and zeros",
+        f: units,
+    },
+    Rule {
+        id: "like-terms",
+        name: "collect like terms",
+        f: like_terms,
+    },
+    Rule {
+        id: "factor",
+        name: "take out a common factor",
+        f: factor,
+    },
+    Rule {
+        id: "power",
+        name: "powers",
+        f: power,
+    },
 ];
 
 fn whole(n: &Math) -> Pat {
@@ -34,10 +68,15 @@ fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
 }
 
 fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Transpose(a) = node else { return vec![] };
+    let Math::Transpose(a) = node else {
+        return vec![];
+    };
     let mut out = Vec::new();
     if is_scalar(eg, *a) {
-        out.push(Proposal { from: whole(node), to: p::c(*a) });
+        out.push(Proposal {
+            from: whole(node),
+            to: p::c(*a),
+        });
     }
     let tr1 = |x: Id| transpose_of(eg, x);
     for inner in &eg[*a].nodes {
@@ -73,7 +112,9 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             }
             Math::Identity(_) => (whole(inner), p::c(*a)),
             Math::Ones(_) | Math::Zero(_) => match shape(eg, *a) {
-                Some(s) if matches!(inner, Math::Ones(_)) => (whole(inner), ones_of(eg, &s.transposed())),
+                Some(s) if matches!(inner, Math::Ones(_)) => {
+                    (whole(inner), ones_of(eg, &s.transposed()))
+                }
                 Some(s) => (whole(inner), zero_of(eg, &s.transposed())),
                 None => continue,
             },
@@ -86,14 +127,21 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 _ => continue,
             },
         };
-        out.push(Proposal { from: p::t(from), to });
+        out.push(Proposal {
+            from: p::t(from),
+            to,
+        });
     }
     out
 }
 
 fn symmetric(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Transpose(a) = node else { return vec![] };
-    let Some(v) = super::var_of(eg, *a) else { return vec![] };
+    let Math::Transpose(a) = node else {
+        return vec![];
+    };
+    let Some(v) = super::var_of(eg, *a) else {
+        return vec![];
+    };
     let ctx = &eg.analysis.ctx;
     if ctx.var_name(v).is_some_and(|n| ctx.env.is_symmetric(n)) {
         return propose(p::t(p::atom(v)), p::atom(v));
@@ -116,23 +164,38 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         Math::Neg(a) => {
             for inner in &eg[*a].nodes {
                 match inner {
-                    Math::Neg(b) => out.push(Proposal { from: p::neg(whole(inner)), to: p::c(*b) }),
-                    Math::Num(n) => out.push(Proposal { from: p::neg(whole(inner)), to: p::num(-n.0) }),
+                    Math::Neg(b) => out.push(Proposal {
+                        from: p::neg(whole(inner)),
+                        to: p::c(*b),
+                    }),
+                    Math::Num(n) => out.push(Proposal {
+                        from: p::neg(whole(inner)),
+                        to: p::num(-n.0),
+                    }),
                     _ => {}
                 }
             }
         }
         Math::Scale([s, a]) => {
             match num(eg, *s) {
-                Some(v) if v == 1.0 => out.push(Proposal { from: whole(node), to: p::c(*a) }),
-                Some(v) if v == -1.0 => out.push(Proposal { from: whole(node), to: p::neg(p::c(*a)) }),
+                Some(1.0) => out.push(Proposal {
+                    from: whole(node),
+                    to: p::c(*a),
+                }),
+                Some(-1.0) => out.push(Proposal {
+                    from: whole(node),
+                    to: p::neg(p::c(*a)),
+                }),
                 Some(v) if v < 0.0 => out.push(Proposal {
                     from: whole(node),
                     to: p::neg(p::scale(p::num(-v), p::c(*a))),
                 }),
-                Some(v) if v == 0.0 => {
+                Some(0.0) => {
                     if let Some(sh) = shape(eg, id) {
-                        out.push(Proposal { from: whole(node), to: zero_of(eg, sh) });
+                        out.push(Proposal {
+                            from: whole(node),
+                            to: zero_of(eg, sh),
+                        });
                     }
                 }
                 _ => {}
@@ -160,14 +223,22 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             }
             // A scalar variable times a number: the number goes in front.
             if is_scalar(eg, *a) && num(eg, *a).is_some() && num(eg, *s).is_none() {
-                out.push(Proposal { from: whole(node), to: p::scale(p::c(*a), p::c(*s)) });
+                out.push(Proposal {
+                    from: whole(node),
+                    to: p::scale(p::c(*a), p::c(*s)),
+                });
             }
         }
         Math::Mul(fs) => {
             for (i, &f) in fs.iter().enumerate() {
                 for inner in &eg[f].nodes {
                     let rebuilt = |x: Pat| {
-                        p::mul(fs.iter().enumerate().map(|(j, &g)| if i == j { x.clone() } else { p::c(g) }).collect())
+                        p::mul(
+                            fs.iter()
+                                .enumerate()
+                                .map(|(j, &g)| if i == j { x.clone() } else { p::c(g) })
+                                .collect(),
+                        )
                     };
                     let to = match inner {
                         Math::Neg(b) => p::neg(rebuilt(p::c(*b))),
@@ -181,7 +252,11 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                                 .filter(|&(j, _)| j != i)
                                 .map(|(_, &g)| p::c(g))
                                 .collect();
-                            if rest.iter().all(|r| matches!(r, Pat::Class(c) if is_scalar(eg, *c))) && i == 0 {
+                            if rest
+                                .iter()
+                                .all(|r| matches!(r, Pat::Class(c) if is_scalar(eg, *c)))
+                                && i == 0
+                            {
                                 continue;
                             }
                             p::scale(p::c(f), p::mul(rest))
@@ -190,16 +265,25 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     };
                     let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
                     kids[i] = whole(inner);
-                    out.push(Proposal { from: Pat::node(node.clone(), kids), to });
+                    out.push(Proposal {
+                        from: Pat::node(node.clone(), kids),
+                        to,
+                    });
                 }
             }
         }
         Math::Had([a, b]) if is_scalar(eg, id) => {
-            out.push(Proposal { from: whole(node), to: p::scale(p::c(*a), p::c(*b)) });
+            out.push(Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*a), p::c(*b)),
+            });
         }
         Math::Div([a, s]) => {
             if num(eg, *s) == Some(1.0) {
-                out.push(Proposal { from: whole(node), to: p::c(*a) });
+                out.push(Proposal {
+                    from: whole(node),
+                    to: p::c(*a),
+                });
             }
             for inner in &eg[*a].nodes {
                 if let Math::Neg(b) = inner {
@@ -246,18 +330,26 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let ones = |n: &Math| matches!(n, Math::Ones(_));
     match node {
         Math::Mul(fs) => {
-            if fs.iter().any(|&f| is(f, zero)) {
-                if let Some(s) = shape(eg, id) {
-                    return propose(whole(node), zero_of(eg, s));
-                }
+            if fs.iter().any(|&f| is(f, zero))
+                && let Some(s) = shape(eg, id)
+            {
+                return propose(whole(node), zero_of(eg, s));
             }
-            let keep: Vec<Pat> = fs.iter().filter(|&&f| !is(f, identity)).map(|&f| p::c(f)).collect();
+            let keep: Vec<Pat> = fs
+                .iter()
+                .filter(|&&f| !is(f, identity))
+                .map(|&f| p::c(f))
+                .collect();
             if keep.len() < fs.len() && !keep.is_empty() {
                 return propose(whole(node), p::mul(keep));
             }
         }
         Math::Add(ts) => {
-            let keep: Vec<Pat> = ts.iter().filter(|&&t| !is(t, zero)).map(|&t| p::c(t)).collect();
+            let keep: Vec<Pat> = ts
+                .iter()
+                .filter(|&&t| !is(t, zero))
+                .map(|&t| p::c(t))
+                .collect();
             if keep.len() < ts.len() {
                 let to = match (keep.is_empty(), shape(eg, id)) {
                     (true, Some(s)) => zero_of(eg, s),
@@ -357,16 +449,43 @@ fn factor(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let last = chains[0].last().map(|&x| eg.find(x));
     if chains.iter().all(|c| c.last().map(|&x| eg.find(x)) == last) {
         let x = last.expect("chains are nonempty");
-        let from = Pat::node(node.clone(), chains.iter().map(|c| p::mul(c.iter().map(|&f| p::c(f)).collect())).collect());
-        let prefixes = chains.iter().map(|c| p::mul(c[..c.len() - 1].iter().map(|&f| p::c(f)).collect())).collect();
-        out.push(Proposal { from, to: p::mul(vec![p::add(prefixes), p::c(x)]) });
+        let from = Pat::node(
+            node.clone(),
+            chains
+                .iter()
+                .map(|c| p::mul(c.iter().map(|&f| p::c(f)).collect()))
+                .collect(),
+        );
+        let prefixes = chains
+            .iter()
+            .map(|c| p::mul(c[..c.len() - 1].iter().map(|&f| p::c(f)).collect()))
+            .collect();
+        out.push(Proposal {
+            from,
+            to: p::mul(vec![p::add(prefixes), p::c(x)]),
+        });
     }
     let first = chains[0].first().map(|&x| eg.find(x));
-    if chains.iter().all(|c| c.first().map(|&x| eg.find(x)) == first) {
+    if chains
+        .iter()
+        .all(|c| c.first().map(|&x| eg.find(x)) == first)
+    {
         let x = first.expect("chains are nonempty");
-        let from = Pat::node(node.clone(), chains.iter().map(|c| p::mul(c.iter().map(|&f| p::c(f)).collect())).collect());
-        let suffixes = chains.iter().map(|c| p::mul(c[1..].iter().map(|&f| p::c(f)).collect())).collect();
-        out.push(Proposal { from, to: p::mul(vec![p::c(x), p::add(suffixes)]) });
+        let from = Pat::node(
+            node.clone(),
+            chains
+                .iter()
+                .map(|c| p::mul(c.iter().map(|&f| p::c(f)).collect()))
+                .collect(),
+        );
+        let suffixes = chains
+            .iter()
+            .map(|c| p::mul(c[1..].iter().map(|&f| p::c(f)).collect()))
+            .collect();
+        out.push(Proposal {
+            from,
+            to: p::mul(vec![p::c(x), p::add(suffixes)]),
+        });
     }
     out
 }

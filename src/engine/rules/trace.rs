@@ -23,17 +23,61 @@ use crate::engine::rule::{Pat, Proposal, Rule, p};
 
 /// The rule table of the identification stage.
 pub const RULES: &[Rule] = &[
-    Rule { id: "associativity",     name: "associativity",                   f: associativity },
-    Rule { id: "trace-linear",      name: "linearity of the trace",          f: trace_linear },
-    Rule { id: "distribute",        name: "distributivity",                  f: distribute },
-    Rule { id: "scalar-trace",      name: "a scalar equals its trace",       f: scalar_trace },
-    Rule { id: "sum-trace",         name: "sum of entries as a trace",       f: sum_trace },
-    Rule { id: "trace-cyclic",      name: "cyclic property of the trace",    f: trace_cyclic },
-    Rule { id: "trace-transpose",   name: "transpose of a scalar",           f: trace_transpose },
-    Rule { id: "hadamard-adjoint",  name: "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀ C)",  f: hadamard_adjoint },
-    Rule { id: "identify-product",  name: "transpose of a product",          f: identify_product },
-    Rule { id: "identify-single",   name: "A = (Aᵀ)ᵀ",                       f: identify_single },
-    Rule { id: "collect",           name: "linearity of the trace",          f: collect },
+    Rule {
+        id: "associativity",
+        name: "associativity",
+        f: associativity,
+    },
+    Rule {
+        id: "trace-linear",
+        name: "linearity of the trace",
+        f: trace_linear,
+    },
+    Rule {
+        id: "distribute",
+        name: "distributivity",
+        f: distribute,
+    },
+    Rule {
+        id: "scalar-trace",
+        name: "a scalar equals its trace",
+        f: scalar_trace,
+    },
+    Rule {
+        id: "sum-trace",
+        name: "sum of entries as a trace",
+        f: sum_trace,
+    },
+    Rule {
+        id: "trace-cyclic",
+        name: "cyclic property of the trace",
+        f: trace_cyclic,
+    },
+    Rule {
+        id: "trace-transpose",
+        name: "transpose of a scalar",
+        f: trace_transpose,
+    },
+    Rule {
+        id: "hadamard-adjoint",
+        name: "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀ C)",
+        f: hadamard_adjoint,
+    },
+    Rule {
+        id: "identify-product",
+        name: "transpose of a product",
+        f: identify_product,
+    },
+    Rule {
+        id: "identify-single",
+        name: "A = (Aᵀ)ᵀ",
+        f: identify_single,
+    },
+    Rule {
+        id: "collect",
+        name: "linearity of the trace",
+        f: collect,
+    },
 ];
 
 fn kids(n: &Math) -> Vec<Pat> {
@@ -67,7 +111,10 @@ fn under_tr(eg: &EG, node: &Math, f: impl Fn(Id, &Math) -> Option<Pat>) -> Vec<P
         .iter()
         .filter_map(|inner| {
             let to = f(*x, inner)?;
-            Some(Proposal { from: p::tr(whole(inner)), to })
+            Some(Proposal {
+                from: p::tr(whole(inner)),
+                to,
+            })
         })
         .collect()
 }
@@ -76,15 +123,22 @@ fn under_tr(eg: &EG, node: &Math, f: impl Fn(Id, &Math) -> Option<Pat>) -> Vec<P
 /// chain that the cyclic rule rotates flat. Invisible in the printed steps.
 fn associativity(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let Math::Mul(fs) = node else { return vec![] };
-    let Some(i) = d_factor(eg, fs) else { return vec![] };
-    let Some(inner) = chain_of(eg, fs[i]) else { return vec![] };
+    let Some(i) = d_factor(eg, fs) else {
+        return vec![];
+    };
+    let Some(inner) = chain_of(eg, fs[i]) else {
+        return vec![];
+    };
     let mut from: Vec<Pat> = fs.iter().map(|&f| p::c(f)).collect();
     from[i] = p::mul(inner.iter().map(|&f| p::c(f)).collect());
     let mut to: Vec<Pat> = fs[..i].iter().map(|&f| p::c(f)).collect();
     to.extend(inner.iter().map(|&f| p::c(f)));
     to.extend(fs[i + 1..].iter().map(|&f| p::c(f)));
     // `from` is built as a node so that the nested product is not spliced.
-    vec![Proposal { from: Pat::node(node.clone(), from), to: p::mul(to) }]
+    vec![Proposal {
+        from: Pat::node(node.clone(), from),
+        to: p::mul(to),
+    }]
 }
 
 fn trace_linear(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
@@ -108,20 +162,26 @@ fn replace(fs: &[Id], i: usize, with: Pat) -> Vec<Pat> {
         .collect()
 }
 
+/// Rebuilds an operator around a new operand.
+type Rebuild = Box<dyn Fn(Pat) -> Pat>;
+
 fn distribute(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let mut out = Vec::new();
     // Each operator that is linear in one operand, and how to rebuild it.
-    let linear_slots: Vec<(usize, Box<dyn Fn(Pat) -> Pat>)> = match node {
+    let linear_slots: Vec<(usize, Rebuild)> = match node {
         Math::Mul(fs) => (0..fs.len())
             .filter(|&i| has_d(eg, fs[i]))
             .map(|i| {
                 let fs = fs.clone();
-                (i, Box::new(move |x: Pat| p::mul(replace(&fs, i, x))) as Box<dyn Fn(Pat) -> Pat>)
+                (
+                    i,
+                    Box::new(move |x: Pat| p::mul(replace(&fs, i, x))) as Box<dyn Fn(Pat) -> Pat>,
+                )
             })
             .collect(),
         Math::Had([a, b]) => {
             let (a, b) = (*a, *b);
-            let mut v: Vec<(usize, Box<dyn Fn(Pat) -> Pat>)> = Vec::new();
+            let mut v: Vec<(usize, Rebuild)> = Vec::new();
             if has_d(eg, a) {
                 v.push((0, Box::new(move |x| p::had(x, p::c(b)))));
             }
@@ -150,7 +210,10 @@ fn distribute(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             };
             let mut from_kids = kids(node);
             from_kids[slot] = whole(inner);
-            out.push(Proposal { from: Pat::node(node.clone(), from_kids), to });
+            out.push(Proposal {
+                from: Pat::node(node.clone(), from_kids),
+                to,
+            });
         }
     }
     out
@@ -161,13 +224,22 @@ fn scalar_trace(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         return vec![];
     }
     match node {
-        Math::Mul(_) => vec![Proposal { from: whole(node), to: p::tr(whole(node)) }],
+        Math::Mul(_) => vec![Proposal {
+            from: whole(node),
+            to: p::tr(whole(node)),
+        }],
         // A Hadamard product of scalars is their product.
         Math::Had([a, b]) if has_d(eg, *b) && !has_d(eg, *a) => {
-            vec![Proposal { from: whole(node), to: p::scale(p::c(*a), p::c(*b)) }]
+            vec![Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*a), p::c(*b)),
+            }]
         }
         Math::Had([a, b]) if has_d(eg, *a) && !has_d(eg, *b) => {
-            vec![Proposal { from: whole(node), to: p::scale(p::c(*b), p::c(*a)) }]
+            vec![Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*b), p::c(*a)),
+            }]
         }
         _ => vec![],
     }
@@ -178,12 +250,17 @@ fn sum_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     if !has_d(eg, *x) {
         return vec![];
     }
-    let Some(s) = shape(eg, *x) else { return vec![] };
+    let Some(s) = shape(eg, *x) else {
+        return vec![];
+    };
     // Σᵢⱼ Xᵢⱼ = tr(𝟙ᵀ X)
     let (from, xs) = factors(eg, *x);
     let mut fs = vec![p::t(ones_of(eg, s))];
     fs.extend(xs);
-    vec![Proposal { from: p::op1(Math::Sum(Id::from(0)), from), to: p::tr(p::mul(fs)) }]
+    vec![Proposal {
+        from: p::op1(Math::Sum(Id::from(0)), from),
+        to: p::tr(p::mul(fs)),
+    }]
 }
 
 /// The index of the one factor that holds the differential.
@@ -200,7 +277,11 @@ fn trace_cyclic(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         if i + 1 == fs.len() {
             return None;
         }
-        let rotated = fs[i + 1..].iter().chain(&fs[..=i]).map(|&f| p::c(f)).collect();
+        let rotated = fs[i + 1..]
+            .iter()
+            .chain(&fs[..=i])
+            .map(|&f| p::c(f))
+            .collect();
         Some(p::tr(p::mul(rotated)))
     })
 }
@@ -223,12 +304,17 @@ fn trace_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             // tr(Yᵀ) = tr(Y)
             Math::Transpose(y) if has_d(eg, *y) => {
                 let (fy, ty) = factors(eg, *y);
-                out.push(Proposal { from: p::tr(p::t(fy)), to: p::tr(p::mul(ty)) });
+                out.push(Proposal {
+                    from: p::tr(p::t(fy)),
+                    to: p::tr(p::mul(ty)),
+                });
             }
             // tr(P Yᵀ) = tr((P Yᵀ)ᵀ) = tr(Y Pᵀ)
             Math::Mul(fs) => {
                 let last = *fs.last().expect("a product has factors");
-                let Some(y) = transposed_inner(eg, last) else { continue };
+                let Some(y) = transposed_inner(eg, last) else {
+                    continue;
+                };
                 if d_factor(eg, fs) != Some(fs.len() - 1) {
                     continue;
                 }
@@ -236,7 +322,10 @@ fn trace_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 let (fy, mut to) = factors(eg, y);
                 from_kids.push(p::t(fy));
                 to.push(pt);
-                out.push(Proposal { from: p::tr(p::mul(from_kids)), to: p::tr(p::mul(to)) });
+                out.push(Proposal {
+                    from: p::tr(p::mul(from_kids)),
+                    to: p::tr(p::mul(to)),
+                });
             }
             _ => {}
         }
@@ -278,7 +367,10 @@ fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             from_kids.push(from_h);
             let mut to = vec![p::t(coef)];
             to.extend(factors(eg, e).1);
-            out.push(Proposal { from: p::tr(p::mul(from_kids)), to: p::tr(p::mul(to)) });
+            out.push(Proposal {
+                from: p::tr(p::mul(from_kids)),
+                to: p::tr(p::mul(to)),
+            });
         }
     }
     out
@@ -303,12 +395,19 @@ fn identify_product(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         // tr(P dV) = tr((Pᵀ)ᵀ dV), with Pᵀ = Pₖᵀ … P₁ᵀ
         let (mut from, pt) = transpose_chain(eg, prefix);
         from.push(p::d(p::c(v)));
-        Some((p::tr(p::mul(from)), p::tr(p::mul(vec![p::t(pt), p::d(p::c(v))]))))
+        Some((
+            p::tr(p::mul(from)),
+            p::tr(p::mul(vec![p::t(pt), p::d(p::c(v))])),
+        ))
     })
 }
 
 /// Like `under_tr`, for rules that report the whole matched structure themselves.
-fn under_tr_exact(eg: &EG, node: &Math, f: impl Fn(Id, &Math) -> Option<(Pat, Pat)>) -> Vec<Proposal> {
+fn under_tr_exact(
+    eg: &EG,
+    node: &Math,
+    f: impl Fn(Id, &Math) -> Option<(Pat, Pat)>,
+) -> Vec<Proposal> {
     let Math::Trace(x) = node else { return vec![] };
     if !has_d(eg, *x) {
         return vec![];
@@ -324,18 +423,26 @@ fn identify_single(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let mut out = under_tr_exact(eg, node, |x, inner| match inner {
         Math::Mul(fs) if fs.len() == 2 => {
             let v = d_var(eg, fs[1])?;
-            if has_d(eg, fs[0]) || find_node(eg, fs[0], |n| matches!(n, Math::Transpose(_)).then_some(())).is_some() {
+            if has_d(eg, fs[0])
+                || find_node(eg, fs[0], |n| matches!(n, Math::Transpose(_)).then_some(())).is_some()
+            {
                 return None;
             }
             let (f0, t0) = transpose_of(eg, fs[0]);
             let dv = p::d(p::c(v));
-            Some((p::tr(p::mul(vec![f0, dv.clone()])), p::tr(p::mul(vec![p::t(t0), dv]))))
+            Some((
+                p::tr(p::mul(vec![f0, dv.clone()])),
+                p::tr(p::mul(vec![p::t(t0), dv])),
+            ))
         }
         // tr(dV) = tr(Iᵀ dV)
         Math::D(v) if super::var_of(eg, *v).is_some() && !is_scalar(eg, x) => {
             let s = shape(eg, x)?;
             let dv = p::d(p::c(*v));
-            Some((p::tr(dv.clone()), p::tr(p::mul(vec![p::t(identity_of(eg, &s.rows)), dv]))))
+            Some((
+                p::tr(dv.clone()),
+                p::tr(p::mul(vec![p::t(identity_of(eg, &s.rows)), dv])),
+            ))
         }
         _ => None,
     });
@@ -346,8 +453,15 @@ fn identify_single(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 continue;
             }
             let Some(v) = d_var(eg, dv) else { continue };
-            let from = if c == *a { p::scale(p::c(c), p::d(p::c(v))) } else { p::scale(p::d(p::c(v)), p::c(c)) };
-            out.push(Proposal { from, to: p::tr(p::mul(vec![p::t(p::c(c)), p::d(p::c(v))])) });
+            let from = if c == *a {
+                p::scale(p::c(c), p::d(p::c(v)))
+            } else {
+                p::scale(p::d(p::c(v)), p::c(c))
+            };
+            out.push(Proposal {
+                from,
+                to: p::tr(p::mul(vec![p::t(p::c(c)), p::d(p::c(v))])),
+            });
         }
     }
     out
@@ -373,7 +487,9 @@ fn identified(eg: &EG, id: Id, depth: usize) -> Option<(Pat, Pat, Id)> {
                 }
                 _ => None,
             }),
-            Math::Neg(y) => identified(eg, *y, depth + 1).map(|(f, a, v)| (p::neg(f), p::neg(a), v)),
+            Math::Neg(y) => {
+                identified(eg, *y, depth + 1).map(|(f, a, v)| (p::neg(f), p::neg(a), v))
+            }
             Math::Scale([s, y]) if !has_d(eg, *s) => identified(eg, *y, depth + 1)
                 .map(|(f, a, v)| (p::scale(p::c(*s), f), p::scale(p::c(*s), a), v)),
             Math::Div([y, s]) if !has_d(eg, *s) => identified(eg, *y, depth + 1)
@@ -394,7 +510,9 @@ fn collect(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             let mut parts = Vec::new();
             let mut var = None;
             for &t in ts.iter() {
-                let Some((f, a, v)) = identified(eg, t, 0) else { return vec![] };
+                let Some((f, a, v)) = identified(eg, t, 0) else {
+                    return vec![];
+                };
                 if var.is_some_and(|w| eg.find(w) != eg.find(v)) {
                     return vec![];
                 }
@@ -411,5 +529,8 @@ fn collect(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         _ => return vec![],
     };
     let Some(v) = v else { return vec![] };
-    vec![Proposal { from, to: p::tr(p::mul(vec![p::t(parts), p::d(p::c(v))])) }]
+    vec![Proposal {
+        from,
+        to: p::tr(p::mul(vec![p::t(parts), p::d(p::c(v))])),
+    }]
 }
