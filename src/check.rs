@@ -49,6 +49,32 @@ pub fn check(src: &str, lets: &[String]) -> Result<Problem> {
 /// Like [`check`], and also keeps the shape of every subexpression, for the
 /// `shape` command.
 pub fn annotate(src: &str, lets: &[String]) -> Result<Annotated> {
+    annotate_with(src, lets, false)
+}
+
+/// Checks `src` in the environment `env`: every variable of `env` that `src`
+/// uses keeps its kind and shape, and the others are ignored. For reading an
+/// expected answer or a second expression against a known problem.
+///
+/// ```
+/// let p = matdiff::check::check("L(XW+B)", &["X: 1×n".to_string()]).unwrap();
+/// let g = matdiff::check::check_in("Wᵀ", &p.env).unwrap();
+/// assert_eq!(g.shape, p.env.shape("W").unwrap().transposed());
+/// ```
+pub fn check_in(src: &str, env: &Env) -> Result<Problem> {
+    let lets: Vec<String> = env
+        .vars
+        .iter()
+        .map(|(name, v)| match v.kind {
+            Kind::Scalar => format!("{name}: scalar"),
+            _ if v.symmetric => format!("{name}: sym {}×{}", v.shape.rows, v.shape.cols),
+            _ => format!("{name}: {}×{}", v.shape.rows, v.shape.cols),
+        })
+        .collect();
+    Ok(annotate_with(src, &lets, true)?.problem)
+}
+
+fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annotated> {
     let input = parse::parse(src)?;
     let mut decls = Vec::new();
     for (i, text) in lets.iter().enumerate() {
@@ -71,7 +97,9 @@ pub fn annotate(src: &str, lets: &[String]) -> Result<Annotated> {
         c.declare(*origin, d)?;
     }
     let root = c.expr(&input.expr, 0)?;
-    c.unused_declarations()?;
+    if !allow_unused {
+        c.unused_declarations()?;
+    }
     Ok(c.finish(root, input.expr.span))
 }
 

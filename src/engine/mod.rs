@@ -222,16 +222,17 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         .iter()
         .filter(|(n, _)| Some(gradient_symbol(n)) != outer)
     {
+        let arg = match unknown_argument(&problem.term, name) {
+            Some(a @ Term::Var(_)) => show(&a),
+            Some(a) => format!("({})", show(&a)),
+            None => String::new(),
+        };
         let g = gradient_symbol(name);
         let shape = problem.env.shape(&g).cloned().unwrap_or_else(Shape::scalar);
         definitions.push(Definition {
             name: g,
             value: None,
-            meaning: format!(
-                "∂{}/∂(argument of {})",
-                text::name(name, Style::default()),
-                text::name(name, Style::default())
-            ),
+            meaning: format!("∂{}/∂{arg}", text::name(name, Style::default())),
             shape,
         });
     }
@@ -259,6 +260,16 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         gradients,
         stats,
     })
+}
+
+/// The argument of the first application of unknown function `name`.
+fn unknown_argument(t: &Term, name: &str) -> Option<Term> {
+    if let Term::Unknown(n, a) = t
+        && n == name
+    {
+        return Some((**a).clone());
+    }
+    t.children().into_iter().find_map(|c| unknown_argument(c, name))
 }
 
 fn fresh_name(base: &str, problem: &Problem) -> String {
@@ -527,6 +538,19 @@ fn gradient(
         });
     }
 
+    // A bare 1×1 product is its own trace (the e-graph handles nested ones).
+    let held = match held {
+        Term::Mul(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
+            let t = tr(held);
+            steps.push(Step {
+                lhs: if steps.is_empty() { Lhs::Differential(function.to_string()) } else { Lhs::Same },
+                expr: t.clone(),
+                rule: "a scalar equals its trace".to_string(),
+            });
+            t
+        }
+        h => h,
+    };
     let at = format!(
         "∂{}/∂{}",
         text::name(function, Style::default()),
@@ -552,8 +576,9 @@ fn gradient(
     let (_, dv_best) = st.best(dv_id, stage::Size);
     let target = identification_expr(&a_best, &dv_best);
     for s in st.steps(ctx, rules::trace::RULES, &target, show) {
+        let lhs = if steps.is_empty() { Lhs::Differential(function.to_string()) } else { Lhs::Same };
         steps.push(Step {
-            lhs: Lhs::Same,
+            lhs,
             expr: s.term,
             rule: s.rule,
         });

@@ -145,7 +145,9 @@ pub struct Size;
 impl egg::CostFunction<Math> for Size {
     type Cost = usize;
     fn cost<C: FnMut(Id) -> usize>(&mut self, enode: &Math, mut costs: C) -> usize {
-        enode.fold(1, |acc, id| acc.saturating_add(costs(id)))
+        // A numeric coefficient costs nothing, so `2 A` beats `A + A`.
+        let own = usize::from(!matches!(enode, Math::Num(_)));
+        enode.fold(own, |acc, id| acc.saturating_add(costs(id)))
     }
 }
 

@@ -139,7 +139,11 @@ fn write(t: &Term, s: Style, out: &mut String) {
             }
         }
         Term::Scale(c, a) => {
-            wrap(c, Prec::Postfix, s, out);
+            // A coefficient that is itself a product of scalars needs no parentheses.
+            match **c {
+                Term::Scale(..) => write(c, s, out),
+                _ => wrap(c, Prec::Postfix, s, out),
+            }
             out.push(' ');
             // The scalar binds like a factor of a product.
             match **a {

@@ -15,72 +15,21 @@ use crate::engine::rule::{Pat, Proposal, Rule, p};
 use crate::term::Func;
 
 /// The rule table of the differential stage.
+#[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "d-constant",
-        name: "differential of a constant",
-        f: d_constant,
-    },
-    Rule {
-        id: "d-linear",
-        name: "linearity of d",
-        f: d_linear,
-    },
-    Rule {
-        id: "d-product",
-        name: "product rule",
-        f: d_product,
-    },
-    Rule {
-        id: "d-quotient",
-        name: "quotient rule",
-        f: d_quotient,
-    },
-    Rule {
-        id: "d-transpose",
-        name: "d(Aᵀ) = (dA)ᵀ",
-        f: d_transpose,
-    },
-    Rule {
-        id: "d-inverse",
-        name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",
-        f: d_inverse,
-    },
-    Rule {
-        id: "d-power",
-        name: "power rule",
-        f: d_power,
-    },
-    Rule {
-        id: "d-trace",
-        name: "d tr(A) = tr(dA)",
-        f: d_trace,
-    },
-    Rule {
-        id: "d-det",
-        name: "Jacobi's formula",
-        f: d_det,
-    },
-    Rule {
-        id: "d-logdet",
-        name: "d logdet(A) = tr(A⁻¹ dA)",
-        f: d_logdet,
-    },
-    Rule {
-        id: "d-norm",
-        name: "differential of the norm",
-        f: d_norm,
-    },
-    Rule {
-        id: "d-elementwise",
-        name: "chain rule (elementwise)",
-        f: d_elementwise,
-    },
-    Rule {
-        id: "d-unknown",
-        name: "differential of L",
-        f: d_unknown,
-    },
+    Rule { id: "d-constant",    name: "differential of a constant", f: d_constant },
+    Rule { id: "d-linear",      name: "linearity of d",             f: d_linear },
+    Rule { id: "d-product",     name: "product rule",               f: d_product },
+    Rule { id: "d-quotient",    name: "quotient rule",              f: d_quotient },
+    Rule { id: "d-transpose",   name: "d(Aᵀ) = (dA)ᵀ",              f: d_transpose },
+    Rule { id: "d-inverse",     name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",       f: d_inverse },
+    Rule { id: "d-power",       name: "power rule",                 f: d_power },
+    Rule { id: "d-trace",       name: "d tr(A) = tr(dA)",           f: d_trace },
+    Rule { id: "d-det",         name: "Jacobi's formula",           f: d_det },
+    Rule { id: "d-logdet",      name: "d logdet(A) = tr(A⁻¹ dA)",   f: d_logdet },
+    Rule { id: "d-norm",        name: "differential of the norm",   f: d_norm },
+    Rule { id: "d-elementwise", name: "chain rule (elementwise)",   f: d_elementwise },
+    Rule { id: "d-unknown",     name: "differential of L",          f: d_unknown },
 ];
 
 /// Proposals for every node `inner` of the class under a `d(·)` node.
@@ -339,28 +288,29 @@ fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
-/// `f′(A)` for an elementwise function `f`.
+/// `f′(A)` for an elementwise function `f`; for a scalar argument, the
+/// ordinary derivative.
 fn derivative(eg: &EG, f: Func, a: Id) -> Option<Pat> {
+    let scalar = is_scalar(eg, a);
     let ones = ones_of(eg, shape(eg, a)?);
     let ap = || p::c(a);
     let app = |g: Func, x: Pat| p::op1(Math::apply(g, Id::from(0)), x);
+    let recip = |x: Pat| if scalar { p::div(p::num(1.0), x) } else { p::ediv(ones.clone(), x) };
+    let times = |x: Pat, y: Pat| if scalar { p::scale(x, y) } else { p::had(x, y) };
+    let square = |x: Pat| if scalar { p::pow(x, 2) } else { p::had(x.clone(), x) };
     Some(match f {
         Func::Exp => app(Func::Exp, ap()),
-        Func::Log => p::ediv(ones, ap()),
+        Func::Log => recip(ap()),
         Func::Sin => app(Func::Cos, ap()),
         Func::Cos => p::neg(app(Func::Sin, ap())),
-        Func::Tanh => p::add(vec![
-            ones,
-            p::neg(p::had(app(Func::Tanh, ap()), app(Func::Tanh, ap()))),
-        ]),
-        Func::Sqrt => p::ediv(ones, p::scale(p::num(2.0), app(Func::Sqrt, ap()))),
-        Func::Sigmoid => p::had(
+        Func::Tanh => p::add(vec![ones.clone(), p::neg(square(app(Func::Tanh, ap())))]),
+        Func::Sqrt => recip(p::scale(p::num(2.0), app(Func::Sqrt, ap()))),
+        Func::Sigmoid => times(
             app(Func::Sigmoid, ap()),
-            p::add(vec![ones, p::neg(app(Func::Sigmoid, ap()))]),
+            p::add(vec![ones.clone(), p::neg(app(Func::Sigmoid, ap()))]),
         ),
         Func::Relu => app(Func::Step, ap()),
         Func::Softplus => app(Func::Sigmoid, ap()),
-        Func::Step => return None,
         _ => return None,
     })
 }
@@ -376,7 +326,11 @@ fn d_elementwise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             return Some(zero_of(eg, shape(eg, a)?));
         }
         let fp = derivative(eg, f, a)?;
-        Some(p::had(fp, p::d(p::c(a))))
+        if is_scalar(eg, a) {
+            Some(p::scale(fp, p::d(p::c(a))))
+        } else {
+            Some(p::had(fp, p::d(p::c(a))))
+        }
     })
 }
 

@@ -16,47 +16,16 @@ use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
 
 /// The rule table of the simplification stage.
+#[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "transpose-push",
-        name: "transpose rules",
-        f: transpose_push,
-    },
-    Rule {
-        id: "symmetric",
-        name: "Aᵀ = A for symmetric A",
-        f: symmetric,
-    },
-    Rule {
-        id: "signs",
-        name: "signs and scalar factors",
-        f: signs,
-    },
-    Rule {
-        id: "flatten",
-        name: "associativity",
-        f: flatten,
-    },
-    Rule {
-        id: "units",
-        name: "identity, ones and zeros",
-        f: units,
-    },
-    Rule {
-        id: "like-terms",
-        name: "collect like terms",
-        f: like_terms,
-    },
-    Rule {
-        id: "factor",
-        name: "take out a common factor",
-        f: factor,
-    },
-    Rule {
-        id: "power",
-        name: "powers",
-        f: power,
-    },
+    Rule { id: "transpose-push", name: "transpose rules",          f: transpose_push },
+    Rule { id: "symmetric",      name: "Aᵀ = A for symmetric A",   f: symmetric },
+    Rule { id: "signs",          name: "signs and scalar factors", f: signs },
+    Rule { id: "flatten",        name: "associativity",            f: flatten },
+    Rule { id: "units",          name: "identity, ones and zeros", f: units },
+    Rule { id: "like-terms",     name: "collect like terms",       f: like_terms },
+    Rule { id: "factor",         name: "take out a common factor", f: factor },
+    Rule { id: "power",          name: "powers",                   f: power },
 ];
 
 fn whole(n: &Math) -> Pat {
@@ -111,6 +80,8 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 }
             }
             Math::Identity(_) => (whole(inner), p::c(*a)),
+            // A diagonal matrix is symmetric.
+            Math::Diag(v) if shape(eg, *v).is_some_and(|s| s.cols.is_one()) => (whole(inner), p::c(*a)),
             Math::Ones(_) | Math::Zero(_) => match shape(eg, *a) {
                 Some(s) if matches!(inner, Math::Ones(_)) => {
                     (whole(inner), ones_of(eg, &s.transposed()))
@@ -370,6 +341,21 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 && let Some(s) = shape(eg, id)
             {
                 return propose(whole(node), zero_of(eg, s));
+            }
+        }
+        // diag(𝟙ₙₓₙ) = diag(Iₙ) = 𝟙ₙ;  diag(𝟙ₙ) = Iₙ
+        Math::Diag(a) => {
+            let Some(s) = shape(eg, *a) else { return vec![] };
+            let inner = eg[*a].nodes.iter().find(|n| matches!(n, Math::Ones(_) | Math::Identity(_)));
+            match inner {
+                Some(n) if s.cols.is_one() && matches!(n, Math::Ones(_)) => {
+                    return propose(p::op1(node.clone(), whole(n)), super::identity_of(eg, &s.rows));
+                }
+                Some(n) if !s.cols.is_one() => {
+                    let v = crate::shape::Shape::new(s.rows.clone(), crate::shape::Dim::one());
+                    return propose(p::op1(node.clone(), whole(n)), ones_of(eg, &v));
+                }
+                _ => {}
             }
         }
         Math::Neg(a) | Math::Scale([_, a]) if is(*a, zero) => {

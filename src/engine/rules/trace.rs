@@ -22,62 +22,21 @@ use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
 
 /// The rule table of the identification stage.
+#[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "associativity",
-        name: "associativity",
-        f: associativity,
-    },
-    Rule {
-        id: "trace-linear",
-        name: "linearity of the trace",
-        f: trace_linear,
-    },
-    Rule {
-        id: "distribute",
-        name: "distributivity",
-        f: distribute,
-    },
-    Rule {
-        id: "scalar-trace",
-        name: "a scalar equals its trace",
-        f: scalar_trace,
-    },
-    Rule {
-        id: "sum-trace",
-        name: "sum of entries as a trace",
-        f: sum_trace,
-    },
-    Rule {
-        id: "trace-cyclic",
-        name: "cyclic property of the trace",
-        f: trace_cyclic,
-    },
-    Rule {
-        id: "trace-transpose",
-        name: "transpose of a scalar",
-        f: trace_transpose,
-    },
-    Rule {
-        id: "hadamard-adjoint",
-        name: "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀ C)",
-        f: hadamard_adjoint,
-    },
-    Rule {
-        id: "identify-product",
-        name: "transpose of a product",
-        f: identify_product,
-    },
-    Rule {
-        id: "identify-single",
-        name: "A = (Aᵀ)ᵀ",
-        f: identify_single,
-    },
-    Rule {
-        id: "collect",
-        name: "linearity of the trace",
-        f: collect,
-    },
+    Rule { id: "associativity",    name: "associativity",                  f: associativity },
+    Rule { id: "trace-linear",     name: "linearity of the trace",         f: trace_linear },
+    Rule { id: "distribute",       name: "distributivity",                 f: distribute },
+    Rule { id: "scalar-product",   name: "product of scalars",             f: scalar_product },
+    Rule { id: "scalar-trace",     name: "a scalar equals its trace",      f: scalar_trace },
+    Rule { id: "sum-trace",        name: "sum of entries as a trace",      f: sum_trace },
+    Rule { id: "trace-cyclic",     name: "cyclic property of the trace",   f: trace_cyclic },
+    Rule { id: "trace-transpose",  name: "transpose of a scalar",          f: trace_transpose },
+    Rule { id: "hadamard-adjoint", name: "tr(Aᵀ(B ⊙ C)) = tr((A ⊙ B)ᵀ C)", f: hadamard_adjoint },
+    Rule { id: "diag-adjoint",     name: "tr(P diag(x)) = tr(diag(P)ᵀ x)", f: diag_adjoint },
+    Rule { id: "identify-product", name: "transpose of a product",         f: identify_product },
+    Rule { id: "identify-single",  name: "A = (Aᵀ)ᵀ",                      f: identify_single },
+    Rule { id: "collect",          name: "linearity of the trace",         f: collect },
 ];
 
 fn kids(n: &Math) -> Vec<Pat> {
@@ -149,7 +108,7 @@ fn trace_linear(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         Math::Scale([s, y]) if !has_d(eg, *y) => Some(p::scale(p::tr(p::c(*y)), p::c(*s))),
         Math::Div([y, s]) if !has_d(eg, *s) => Some(p::div(p::tr(p::c(*y)), p::c(*s))),
         // The trace of a scalar is the scalar.
-        Math::Trace(_) | Math::D(_) if is_scalar(eg, x) => Some(p::c(x)),
+        Math::Trace(y) => Some(p::tr(p::c(*y))),
         _ => None,
     })
 }
@@ -219,27 +178,55 @@ fn distribute(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
-fn scalar_trace(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+/// A 1×1 product holding the differential, where it stands as a scalar (a
+/// term of a sum, under a sign or a scalar factor), is its own trace:
+/// `aᵀ dX b = tr(aᵀ dX b)`. The rule rewrites the parent, so that no class
+/// contains its own trace.
+fn scalar_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let bare = |c: Id| -> Option<Pat> {
+        if !has_d(eg, c) || !is_scalar(eg, c) {
+            return None;
+        }
+        let has_trace = eg[c].nodes.iter().any(|n| matches!(n, Math::Trace(_) | Math::Scale(_) | Math::Neg(_)));
+        if has_trace {
+            return None;
+        }
+        find_node(eg, c, |n| matches!(n, Math::Mul(_)).then(|| whole(n)))
+    };
+    let slots: Vec<usize> = match node {
+        Math::Add(_) => (0..node.children().len()).collect(),
+        Math::Neg(_) => vec![0],
+        Math::Scale(_) | Math::Div(_) => vec![if matches!(node, Math::Scale(_)) { 1 } else { 0 }],
+        _ => vec![],
+    };
+    let kids = node.children();
+    let mut from: Vec<Pat> = kids.iter().map(|&c| p::c(c)).collect();
+    let mut to = from.clone();
+    let mut any = false;
+    for i in slots {
+        if let Some(m) = bare(kids[i]) {
+            from[i] = m.clone();
+            to[i] = p::tr(m);
+            any = true;
+        }
+    }
+    if !any {
+        return vec![];
+    }
+    vec![Proposal { from: Pat::node(node.clone(), from), to: Pat::node(node.clone(), to) }]
+}
+
+/// A Hadamard product of scalars is their product.
+fn scalar_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     if !has_d(eg, id) || !is_scalar(eg, id) {
         return vec![];
     }
     match node {
-        Math::Mul(_) => vec![Proposal {
-            from: whole(node),
-            to: p::tr(whole(node)),
-        }],
-        // A Hadamard product of scalars is their product.
         Math::Had([a, b]) if has_d(eg, *b) && !has_d(eg, *a) => {
-            vec![Proposal {
-                from: whole(node),
-                to: p::scale(p::c(*a), p::c(*b)),
-            }]
+            vec![Proposal { from: whole(node), to: p::scale(p::c(*a), p::c(*b)) }]
         }
         Math::Had([a, b]) if has_d(eg, *a) && !has_d(eg, *b) => {
-            vec![Proposal {
-                from: whole(node),
-                to: p::scale(p::c(*b), p::c(*a)),
-            }]
+            vec![Proposal { from: whole(node), to: p::scale(p::c(*b), p::c(*a)) }]
         }
         _ => vec![],
     }
@@ -371,6 +358,36 @@ fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 from: p::tr(p::mul(from_kids)),
                 to: p::tr(p::mul(to)),
             });
+        }
+    }
+    out
+}
+
+fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Trace(x) = node else { return vec![] };
+    if !has_d(eg, *x) {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    for inner in &eg[*x].nodes {
+        // tr(diag(E)) alone: P is the identity.
+        let (prefix, last): (&[Id], Id) = match inner {
+            Math::Mul(fs) if d_factor(eg, fs) == Some(fs.len() - 1) => (&fs[..fs.len() - 1], fs[fs.len() - 1]),
+            _ => continue,
+        };
+        for m in &eg[last].nodes {
+            let Math::Diag(e) = m else { continue };
+            let Some(es) = shape(eg, *e) else { continue };
+            let pre: Vec<Pat> = prefix.iter().map(|&f| p::c(f)).collect();
+            let diag = |x: Pat| p::op1(Math::Diag(Id::from(0)), x);
+            // Σᵢ Pᵢᵢ eᵢ = diag(P)ᵀ e for a vector e (diag(e) is n×n);
+            // Σᵢ pᵢ Eᵢᵢ = tr(diag(pᵀ)ᵀ E) for a matrix E (diag(E) is n×1, p is 1×n).
+            let coef = if es.cols.is_one() { diag(p::mul(pre.clone())) } else { diag(p::t(p::mul(pre.clone()))) };
+            let mut from = pre;
+            from.push(p::op1(m.clone(), factors(eg, *e).0));
+            let mut to = vec![p::t(coef)];
+            to.extend(factors(eg, *e).1);
+            out.push(Proposal { from: p::tr(p::mul(from)), to: p::tr(p::mul(to)) });
         }
     }
     out
