@@ -269,7 +269,9 @@ fn unknown_argument(t: &Term, name: &str) -> Option<Term> {
     {
         return Some((**a).clone());
     }
-    t.children().into_iter().find_map(|c| unknown_argument(c, name))
+    t.children()
+        .into_iter()
+        .find_map(|c| unknown_argument(c, name))
 }
 
 fn fresh_name(base: &str, problem: &Problem) -> String {
@@ -543,7 +545,11 @@ fn gradient(
         Term::Mul(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
             let t = tr(held);
             steps.push(Step {
-                lhs: if steps.is_empty() { Lhs::Differential(function.to_string()) } else { Lhs::Same },
+                lhs: if steps.is_empty() {
+                    Lhs::Differential(function.to_string())
+                } else {
+                    Lhs::Same
+                },
                 expr: t.clone(),
                 rule: "a scalar equals its trace".to_string(),
             });
@@ -576,7 +582,11 @@ fn gradient(
     let (_, dv_best) = st.best(dv_id, stage::Size);
     let target = identification_expr(&a_best, &dv_best);
     for s in st.steps(ctx, rules::trace::RULES, &target, show) {
-        let lhs = if steps.is_empty() { Lhs::Differential(function.to_string()) } else { Lhs::Same };
+        let lhs = if steps.is_empty() {
+            Lhs::Differential(function.to_string())
+        } else {
+            Lhs::Same
+        };
         steps.push(Step {
             lhs,
             expr: s.term,

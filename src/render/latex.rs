@@ -104,7 +104,11 @@ fn write(t: &Term, out: &mut String) {
                 if i > 0 {
                     out.push(' ');
                 }
-                wrap(f, Prec::Postfix, out);
+                // A leading scalar multiple reads without parentheses: 2 X a aᵀ.
+                match f {
+                    Term::Scale(..) if i == 0 => write(f, out),
+                    _ => wrap(f, Prec::Postfix, out),
+                }
             }
         }
         Term::Scale(c, a) => {

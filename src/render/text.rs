@@ -135,7 +135,11 @@ fn write(t: &Term, s: Style, out: &mut String) {
                 if i > 0 {
                     out.push(' ');
                 }
-                wrap(f, Prec::Postfix, s, out);
+                // A leading scalar multiple reads without parentheses: 2 X a aᵀ.
+                match f {
+                    Term::Scale(..) if i == 0 => write(f, s, out),
+                    _ => wrap(f, Prec::Postfix, s, out),
+                }
             }
         }
         Term::Scale(c, a) => {

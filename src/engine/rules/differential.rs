@@ -295,9 +295,21 @@ fn derivative(eg: &EG, f: Func, a: Id) -> Option<Pat> {
     let ones = ones_of(eg, shape(eg, a)?);
     let ap = || p::c(a);
     let app = |g: Func, x: Pat| p::op1(Math::apply(g, Id::from(0)), x);
-    let recip = |x: Pat| if scalar { p::div(p::num(1.0), x) } else { p::ediv(ones.clone(), x) };
+    let recip = |x: Pat| {
+        if scalar {
+            p::div(p::num(1.0), x)
+        } else {
+            p::ediv(ones.clone(), x)
+        }
+    };
     let times = |x: Pat, y: Pat| if scalar { p::scale(x, y) } else { p::had(x, y) };
-    let square = |x: Pat| if scalar { p::pow(x, 2) } else { p::had(x.clone(), x) };
+    let square = |x: Pat| {
+        if scalar {
+            p::pow(x, 2)
+        } else {
+            p::had(x.clone(), x)
+        }
+    };
     Some(match f {
         Func::Exp => app(Func::Exp, ap()),
         Func::Log => recip(ap()),

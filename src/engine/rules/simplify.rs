@@ -81,7 +81,9 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             }
             Math::Identity(_) => (whole(inner), p::c(*a)),
             // A diagonal matrix is symmetric.
-            Math::Diag(v) if shape(eg, *v).is_some_and(|s| s.cols.is_one()) => (whole(inner), p::c(*a)),
+            Math::Diag(v) if shape(eg, *v).is_some_and(|s| s.cols.is_one()) => {
+                (whole(inner), p::c(*a))
+            }
             Math::Ones(_) | Math::Zero(_) => match shape(eg, *a) {
                 Some(s) if matches!(inner, Math::Ones(_)) => {
                     (whole(inner), ones_of(eg, &s.transposed()))
@@ -345,11 +347,19 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         }
         // diag(𝟙ₙₓₙ) = diag(Iₙ) = 𝟙ₙ;  diag(𝟙ₙ) = Iₙ
         Math::Diag(a) => {
-            let Some(s) = shape(eg, *a) else { return vec![] };
-            let inner = eg[*a].nodes.iter().find(|n| matches!(n, Math::Ones(_) | Math::Identity(_)));
+            let Some(s) = shape(eg, *a) else {
+                return vec![];
+            };
+            let inner = eg[*a]
+                .nodes
+                .iter()
+                .find(|n| matches!(n, Math::Ones(_) | Math::Identity(_)));
             match inner {
                 Some(n) if s.cols.is_one() && matches!(n, Math::Ones(_)) => {
-                    return propose(p::op1(node.clone(), whole(n)), super::identity_of(eg, &s.rows));
+                    return propose(
+                        p::op1(node.clone(), whole(n)),
+                        super::identity_of(eg, &s.rows),
+                    );
                 }
                 Some(n) if !s.cols.is_one() => {
                     let v = crate::shape::Shape::new(s.rows.clone(), crate::shape::Dim::one());

@@ -187,7 +187,10 @@ fn scalar_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         if !has_d(eg, c) || !is_scalar(eg, c) {
             return None;
         }
-        let has_trace = eg[c].nodes.iter().any(|n| matches!(n, Math::Trace(_) | Math::Scale(_) | Math::Neg(_)));
+        let has_trace = eg[c]
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Math::Trace(_) | Math::Scale(_) | Math::Neg(_)));
         if has_trace {
             return None;
         }
@@ -213,7 +216,10 @@ fn scalar_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     if !any {
         return vec![];
     }
-    vec![Proposal { from: Pat::node(node.clone(), from), to: Pat::node(node.clone(), to) }]
+    vec![Proposal {
+        from: Pat::node(node.clone(), from),
+        to: Pat::node(node.clone(), to),
+    }]
 }
 
 /// A Hadamard product of scalars is their product.
@@ -223,10 +229,16 @@ fn scalar_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     }
     match node {
         Math::Had([a, b]) if has_d(eg, *b) && !has_d(eg, *a) => {
-            vec![Proposal { from: whole(node), to: p::scale(p::c(*a), p::c(*b)) }]
+            vec![Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*a), p::c(*b)),
+            }]
         }
         Math::Had([a, b]) if has_d(eg, *a) && !has_d(eg, *b) => {
-            vec![Proposal { from: whole(node), to: p::scale(p::c(*b), p::c(*a)) }]
+            vec![Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*b), p::c(*a)),
+            }]
         }
         _ => vec![],
     }
@@ -372,7 +384,9 @@ fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     for inner in &eg[*x].nodes {
         // tr(diag(E)) alone: P is the identity.
         let (prefix, last): (&[Id], Id) = match inner {
-            Math::Mul(fs) if d_factor(eg, fs) == Some(fs.len() - 1) => (&fs[..fs.len() - 1], fs[fs.len() - 1]),
+            Math::Mul(fs) if d_factor(eg, fs) == Some(fs.len() - 1) => {
+                (&fs[..fs.len() - 1], fs[fs.len() - 1])
+            }
             _ => continue,
         };
         for m in &eg[last].nodes {
@@ -382,12 +396,19 @@ fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             let diag = |x: Pat| p::op1(Math::Diag(Id::from(0)), x);
             // Σᵢ Pᵢᵢ eᵢ = diag(P)ᵀ e for a vector e (diag(e) is n×n);
             // Σᵢ pᵢ Eᵢᵢ = tr(diag(pᵀ)ᵀ E) for a matrix E (diag(E) is n×1, p is 1×n).
-            let coef = if es.cols.is_one() { diag(p::mul(pre.clone())) } else { diag(p::t(p::mul(pre.clone()))) };
+            let coef = if es.cols.is_one() {
+                diag(p::mul(pre.clone()))
+            } else {
+                diag(p::t(p::mul(pre.clone())))
+            };
             let mut from = pre;
             from.push(p::op1(m.clone(), factors(eg, *e).0));
             let mut to = vec![p::t(coef)];
             to.extend(factors(eg, *e).1);
-            out.push(Proposal { from: p::tr(p::mul(from)), to: p::tr(p::mul(to)) });
+            out.push(Proposal {
+                from: p::tr(p::mul(from)),
+                to: p::tr(p::mul(to)),
+            });
         }
     }
     out

@@ -1,0 +1,97 @@
+//! Derivations as data: every file in `tests/derive/` is one case.
+//!
+//! A case file holds comment lines (`#`, the source of the identity), the
+//! expression, `let` declarations, optional `wrt` lines, and `expect V = A`
+//! lines. Each case is derived and
+//! - its whole text derivation is snapshotted (what a user sees),
+//! - every gradient is checked numerically against finite differences,
+//! - every expected gradient is read as an expression in the problem's
+//!   environment and compared with the derived one: numerically at random
+//!   points, and symbolically after both are simplified (reported, since two
+//!   correct forms may differ, e.g. `2 A X` and `(A + Aᵀ) X`).
+
+use matdiff::engine::{self, Options};
+use matdiff::render::derivation;
+use matdiff::render::text::Style;
+use matdiff::{check, numeric, verify};
+
+struct Case {
+    expr: String,
+    lets: Vec<String>,
+    wrt: Vec<String>,
+    expect: Vec<(String, String)>,
+}
+
+fn read(text: &str) -> Case {
+    let mut case = Case {
+        expr: String::new(),
+        lets: vec![],
+        wrt: vec![],
+        expect: vec![],
+    };
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        if let Some(d) = line.strip_prefix("let ") {
+            case.lets.push(d.to_string());
+        } else if let Some(v) = line.strip_prefix("wrt ") {
+            case.wrt.push(v.to_string());
+        } else if let Some(e) = line.strip_prefix("expect ") {
+            let (v, a) = e.split_once('=').expect("expect V = A");
+            case.expect
+                .push((v.trim().to_string(), a.trim().to_string()));
+        } else {
+            assert!(case.expr.is_empty(), "two expressions in one case: {line}");
+            case.expr = line.to_string();
+        }
+    }
+    case
+}
+
+#[test]
+fn derivations() {
+    insta::glob!("derive/*.txt", |path| {
+        let case = read(&std::fs::read_to_string(path).expect("readable case"));
+        let problem =
+            check::check(&case.expr, &case.lets).unwrap_or_else(|e| panic!("{}: {e}", case.expr));
+        let der = engine::derive(
+            &problem,
+            &Options {
+                wrt: case.wrt.clone(),
+                ..Options::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", case.expr));
+
+        let checked = verify::check(&der, 7, 3)
+            .unwrap_or_else(|e| panic!("{}: numeric check: {e}", case.expr));
+        assert!(
+            checked.passed(),
+            "{}: numeric check failed: {:?}",
+            case.expr,
+            checked.per_gradient
+        );
+
+        for (v, expected) in &case.expect {
+            let g = der
+                .gradients
+                .iter()
+                .find(|g| g.wrt == *v)
+                .unwrap_or_else(|| panic!("no gradient for {v}"));
+            let want = check::check_in(expected, &der.problem.env)
+                .unwrap_or_else(|e| panic!("expected {expected}: {e}"));
+            let cmp = numeric::compare(&g.result, &want.term, &der.problem.env, 11, 3)
+                .unwrap_or_else(|e| panic!("{}: comparing ∂/∂{v} with {expected}: {e}", case.expr));
+            assert!(
+                cmp.agree(),
+                "{}: ∂/∂{v} = {} differs from the expected {expected} (relative difference {:.2e})",
+                case.expr,
+                matdiff::render::text::show(&g.result, Style::default()),
+                cmp.max_rel_difference
+            );
+        }
+        insta::assert_snapshot!(derivation::render(&der, None, Style::default()));
+    });
+}
