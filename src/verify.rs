@@ -43,10 +43,11 @@ pub fn check(der: &Derivation, seed: u64, trials: u32) -> Result<Check> {
     let mut per_gradient = Vec::new();
     let mut sizes = BTreeMap::new();
     for g in &der.gradients {
-        let report = numeric::check_gradient(
+        let report = numeric::check_gradient_with(
             &der.problem.term,
             &g.wrt,
             &g.result,
+            &der.bindings,
             &der.problem.env,
             seed,
             trials,

@@ -160,6 +160,9 @@ pub struct Ctx {
     pub fnames: Vec<String>,
     /// Shapes of the variables (including introduced ones such as `G`).
     pub env: Env,
+    /// Variables held constant (those not differentiated by): their
+    /// differentials are zero from the start.
+    pub constants: Vec<String>,
 }
 
 impl Ctx {
@@ -421,7 +424,13 @@ impl Analysis<Math> for ShapeAnalysis {
         };
         let has_d = matches!(enode, Math::D(_)) || enode.children().iter().any(|c| d(c).has_d);
         let constant = match enode {
-            Math::Atom(a) => !matches!(a, Atom::Var(_)),
+            Math::Atom(Atom::Var(i)) => {
+                let ctx = &egraph.analysis.ctx;
+                ctx.vars
+                    .get(*i as usize)
+                    .is_some_and(|n| ctx.constants.contains(n))
+            }
+            Math::Atom(_) => true,
             Math::Unknown([_, a]) => d(a).constant,
             _ => enode.children().iter().all(|c| d(c).constant),
         };

@@ -15,6 +15,7 @@
 
 #[allow(missing_docs)] // egg's define_language! cannot document its variants.
 pub mod lang;
+pub mod layers;
 pub mod rule;
 pub mod rules;
 pub mod stage;
@@ -111,6 +112,12 @@ pub struct Derivation {
     pub preamble: Vec<Step>,
     /// One gradient per variable.
     pub gradients: Vec<Gradient>,
+    /// For a derivation layer by layer, the gradients of the named
+    /// intermediates, in the order they were passed back.
+    pub backprop: Vec<Gradient>,
+    /// Named intermediates (`Z1 = X W1 + B1`, `G_Z1 = …`) in evaluation
+    /// order: the gradients may refer to them.
+    pub bindings: Vec<(String, Term)>,
     /// What each e-graph run did.
     pub stats: Vec<StageStats>,
 }
@@ -143,6 +150,10 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         }
         opts.wrt.clone()
     };
+
+    if let Some(layered) = layers::derive_layered(&problem, opts, &wrt) {
+        return layered;
+    }
 
     // Introduce the gradients of the unknown functions.
     let mut definitions = Vec::new();
@@ -177,7 +188,18 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         Term::Unknown(name, arg) => (name.clone(), Some(gradient_symbol(name)), (**arg).clone()),
         t => ("f".to_string(), None, t.clone()),
     };
-    let (differential, dlabel) = differentiate(&mut ctx, &inner, opts, &mut stats)?;
+    // Variables not differentiated by are constants from the start, so the
+    // differential holds only what the requested gradients need.
+    ctx.constants = vars.iter().filter(|v| !wrt.contains(v)).cloned().collect();
+    let (differential, mut dlabel) = differentiate(&mut ctx, &inner, opts, &mut stats)?;
+    if !ctx.constants.is_empty() {
+        let held: Vec<String> = ctx
+            .constants
+            .iter()
+            .map(|v| text::name(v, Style::default()))
+            .collect();
+        dlabel = format!("{dlabel} ({} constant)", held.join(", "));
+    }
     let total = match &outer {
         Some(g) => {
             let y = fresh_name("Y", &problem);
@@ -258,6 +280,8 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         definitions,
         preamble,
         gradients,
+        backprop: Vec::new(),
+        bindings: Vec::new(),
         stats,
     })
 }

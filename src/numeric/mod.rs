@@ -48,7 +48,8 @@ mod sample;
 mod values;
 
 pub use check::{
-    CheckReport, MAX_DRAWS, MAX_ENTRIES, STEP, TOLERANCE, ZERO_NORM, check_gradient, relative_error,
+    CheckReport, MAX_DRAWS, MAX_ENTRIES, STEP, TOLERANCE, ZERO_NORM, check_gradient,
+    check_gradient_with, relative_error,
 };
 pub use compare::{Comparison, Counterexample, compare};
 pub use error::EvalError;

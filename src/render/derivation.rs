@@ -80,7 +80,9 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
                 .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape)))
         })
         .collect();
-    out.push_str(&format!("{}    where {}\n", p.source, shapes.join(", ")));
+    // The shapes are listed in full below, so a `where` clause is not repeated.
+    let expr = p.source.split(" where ").next().unwrap_or(&p.source).trim();
+    out.push_str(&format!("{expr}    where {}\n", shapes.join(", ")));
     let defs: Vec<String> = der
         .definitions
         .iter()
@@ -102,7 +104,13 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             ),
         })
         .collect();
-    if !defs.is_empty() {
+    if defs.len() > 4 {
+        // Many named layers: one definition a line.
+        for d in &defs {
+            out.push_str(d);
+            out.push('\n');
+        }
+    } else if !defs.is_empty() {
         out.push_str(&defs.join(",  "));
         out.push('\n');
     }
@@ -112,7 +120,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .map(|s| (equation(s, style), s.rule.clone()))
         .collect();
     aligned(&pre, &mut out);
-    for g in &der.gradients {
+    for g in der.backprop.iter().chain(&der.gradients) {
         out.push('\n');
         let head = format!("{}:", partial(&der.function, &g.wrt, style));
         let indent = " ".repeat(width(&head) + 1);

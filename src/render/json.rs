@@ -76,7 +76,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
                     })
                 })
                 .collect();
-            let mut code = numpy::code(&g.result, &p.env, Lib::Numpy);
+            let mut code = numpy::code_with(&g.result, &der.bindings, &p.env, Lib::Numpy);
             if g.shape.is_scalar() && p.env.get(&g.wrt).is_some_and(|i| i.kind == crate::shape::Kind::Scalar) {
                 // A scalar variable's gradient is a number, not a 1×1 array.
                 code = format!("np.squeeze({code})");
@@ -87,7 +87,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
                 "text": text::show(&g.result, style),
                 "latex": latex::show(&g.result),
                 "numpy": code,
-                "torch": numpy::code(&g.result, &p.env, Lib::Torch),
+                "torch": numpy::code_with(&g.result, &der.bindings, &p.env, Lib::Torch),
                 "steps": steps,
             })
         })

@@ -197,6 +197,40 @@ impl Writer<'_> {
     }
 }
 
+/// The Python expression of `t` where `t` may use the named intermediates of
+/// `bindings`: the ones it needs are bound first with assignment expressions,
+/// `(Z1 := X @ W1 + B1, …, result)[-1]`, so the whole is still one expression.
+pub fn code_with(t: &Term, bindings: &[(String, Term)], env: &Env, lib: Lib) -> String {
+    let needed = needed_bindings(t, bindings);
+    if needed.is_empty() {
+        return code(t, env, lib);
+    }
+    let mut parts: Vec<String> = needed
+        .iter()
+        .map(|(n, v)| format!("{n} := {}", code(v, env, lib)))
+        .collect();
+    parts.push(code(t, env, lib));
+    format!("({})[-1]", parts.join(", "))
+}
+
+/// The bindings that `t` needs, directly or through other bindings, in order.
+pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a (String, Term)> {
+    let mut need: std::collections::BTreeSet<String> = t.variables().into_iter().collect();
+    let mut keep = vec![false; bindings.len()];
+    for (i, (name, value)) in bindings.iter().enumerate().rev() {
+        if need.contains(name) {
+            keep[i] = true;
+            need.extend(value.variables());
+        }
+    }
+    bindings
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k)
+        .map(|(b, _)| b)
+        .collect()
+}
+
 /// One Python function per gradient, `def grad_X(X, W, B, G): return …`.
 pub fn functions(der: &crate::engine::Derivation, lib: Lib) -> String {
     let env = &der.problem.env;
@@ -212,8 +246,12 @@ pub fn functions(der: &crate::engine::Derivation, lib: Lib) -> String {
         }
     }
     for g in &der.gradients {
+        let lets: String = needed_bindings(&g.result, &der.bindings)
+            .iter()
+            .map(|(n, v)| format!("    {n} = {}\n", code(v, env, lib)))
+            .collect();
         out.push_str(&format!(
-            "\n\ndef grad_{}({}):\n    \"\"\"∂{}/∂{}\"\"\"\n    return {}\n",
+            "\n\ndef grad_{}({}):\n    \"\"\"∂{}/∂{}\"\"\"\n{lets}    return {}\n",
             g.wrt,
             params.join(", "),
             der.function,
