@@ -555,7 +555,7 @@ fn finish(
             } else {
                 format!("reassemble: {}", r.patterns.join("; "))
             };
-            if !idx.is_empty() {
+            if !idx.is_empty() && !matches!(r.term, Term::Var(_)) {
                 steps.push(Step {
                     lhs: Lhs::Same,
                     rhs: Rhs::Entry(r.term.clone(), idx.clone()),

@@ -424,8 +424,9 @@ impl Graph<'_> {
     }
 
     /// Walks from `start` along unused pieces; returns the factors, oriented
-    /// along the walk, and the vertex where it ended.
-    fn walk(&mut self, start: &str) -> (Vec<Term>, String) {
+    /// along the walk (read right to left when `backward`), and the vertex
+    /// where it ended.
+    fn walk(&mut self, start: &str, backward: bool) -> (Vec<Term>, String) {
         let mut cur = start.to_string();
         let mut out = Vec::new();
         let mut moved = false;
@@ -441,14 +442,22 @@ impl Graph<'_> {
             }
             moved = true;
             let p = &self.pieces[k];
-            if p.row == cur {
+            let (near, far) = if backward {
+                (&p.col, &p.row)
+            } else {
+                (&p.row, &p.col)
+            };
+            if *near == cur {
                 out.push(p.term.clone());
-                cur = p.col.clone();
+                cur = far.clone();
             } else {
                 self.patterns.push("index order swapped: transpose");
                 out.push(transpose(p.term.clone()));
-                cur = p.row.clone();
+                cur = near.clone();
             }
+        }
+        if backward {
+            out.reverse();
         }
         (out, cur)
     }
@@ -459,11 +468,15 @@ impl Graph<'_> {
 
     /// A path from `start`, closed with a vector of ones where it ends on a
     /// summed index; returns the factors and the end vertex.
-    fn path(&mut self, start: &str) -> (Vec<Term>, String) {
-        let (mut fs, end) = self.walk(start);
+    fn path(&mut self, start: &str, backward: bool) -> (Vec<Term>, String) {
+        let (mut fs, end) = self.walk(start, backward);
         if self.sums.contains(&end) && end != start {
             self.patterns.push("an index summed alone: a vector of ones");
-            fs.push(self.ones_col(&end));
+            if backward {
+                fs.insert(0, transpose(self.ones_col(&end)));
+            } else {
+                fs.push(self.ones_col(&end));
+            }
         }
         (fs, end)
     }
@@ -479,7 +492,7 @@ impl Graph<'_> {
         let mut done = false;
         if let Some(r) = &row {
             if self.present(r) {
-                let (fs, end) = self.path(r);
+                let (fs, end) = self.path(r, false);
                 done = Some(&end) == col.as_ref();
                 left = Some(fs);
             } else if !shape.rows.is_one() {
@@ -493,8 +506,8 @@ impl Graph<'_> {
         let mut right: Option<Vec<Term>> = None;
         if let Some(c) = &col {
             if self.present(c) {
-                let (fs, _) = self.path(c);
-                right = Some(fs.into_iter().rev().map(transpose).collect());
+                let (fs, _) = self.path(c, true);
+                right = Some(fs);
             } else if !shape.cols.is_one() {
                 self.patterns.push("an index no factor has: a vector of ones");
                 right = Some(vec![Term::Ones(Shape::new(Dim::one(), shape.cols.clone()))]);
@@ -533,13 +546,13 @@ impl Graph<'_> {
                         self.patterns.push("an index summed alone: a vector of ones");
                         fs.push(transpose(self.ones_col(&s)));
                     }
-                    let (more, _) = self.path(&s);
+                    let (more, _) = self.path(&s, false);
                     fs.extend(more);
                     out.push(mul(fs));
                 }
                 None => match ends.first().cloned() {
                     Some(s) => {
-                        let (fs, _) = self.walk(&s);
+                        let (fs, _) = self.walk(&s, false);
                         self.patterns.push("a closed chain of sums: trace");
                         out.push(Term::Apply(Func::Tr, Box::new(mul(fs))));
                     }

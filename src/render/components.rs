@@ -131,7 +131,11 @@ pub fn render(der: &Derivation, style: Style) -> String {
                 .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape)))
         })
         .collect();
-    out.push_str(&format!("{}    where {}\n", p.source, shapes.join(", ")));
+    if p.source.contains("where") {
+        out.push_str(&format!("{}\n", p.source));
+    } else {
+        out.push_str(&format!("{}    where {}\n", p.source, shapes.join(", ")));
+    }
     out.push_str("by components (index notation); a gradient has the shape of its variable\n");
     let mut defs: Vec<String> = Vec::new();
     for def in &der.definitions {
