@@ -252,7 +252,7 @@ fn product(
         g.used.push(false);
     }
     g.reduce()?;
-    for s in p.sums.clone() {
+    for s in g.sums.clone() {
         if !g.pieces.iter().any(|q| q.row == s || q.col == s) {
             // Σ_k of something without k is its range times it.
             g.patterns.push("an index no factor has: its range");
@@ -339,7 +339,11 @@ impl Graph<'_> {
             else {
                 return Ok(());
             };
-            if !(self.hadamard(&v) || self.diag_of_matrix(&v) || self.diag_of_vector(&v)) {
+            if !(self.hadamard(&v)
+                || self.product_then_hadamard()
+                || self.diag_of_matrix(&v)
+                || self.diag_of_vector(&v))
+            {
                 return Err(NotMatrix {
                     reason: format!(
                         "the index {v} joins more factors than a matrix product, a Hadamard product or diag can"
@@ -374,6 +378,50 @@ impl Graph<'_> {
                 self.patterns.push("equal indices: Hadamard product");
                 return true;
             }
+        }
+        false
+    }
+
+    /// Multiplies out a bound index shared by two factors when the product
+    /// has the indices of a third factor, so that a Hadamard product can
+    /// follow: `Σ_q g_pq w_jq t_pj = ((G Wᵀ) ⊙ T)_pj`.
+    fn product_then_hadamard(&mut self) -> bool {
+        let n = self.pieces.len();
+        for w in self.sums.clone() {
+            let at: Vec<usize> = (0..n)
+                .filter(|&k| self.pieces[k].row == w || self.pieces[k].col == w)
+                .collect();
+            let [x, y] = at[..] else { continue };
+            let (px, py) = (&self.pieces[x], &self.pieces[y]);
+            if px.row == px.col || py.row == py.col {
+                continue;
+            }
+            let (tx, a) = if px.col == w {
+                (px.term.clone(), px.row.clone())
+            } else {
+                (transpose(px.term.clone()), px.col.clone())
+            };
+            let (ty, b) = if py.row == w {
+                (py.term.clone(), py.col.clone())
+            } else {
+                (transpose(py.term.clone()), py.row.clone())
+            };
+            let merged = Piece {
+                term: mul(vec![tx, ty]),
+                row: a,
+                col: b,
+            };
+            let key = Self::key(&merged);
+            if !(0..n).any(|k| k != x && k != y && Self::key(&self.pieces[k]) == key) {
+                continue;
+            }
+            let (lo, hi) = if x < y { (x, y) } else { (y, x) };
+            self.pieces.remove(hi);
+            self.used.remove(hi);
+            self.pieces[lo] = merged;
+            self.sums.retain(|s| *s != w);
+            self.patterns.push("a shared index summed: matrix product");
+            return true;
         }
         false
     }
