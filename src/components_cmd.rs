@@ -30,7 +30,10 @@ pub fn one(problem: &Problem, args: &GradArgs, batch: bool) -> Result<String, Er
             check(&comp, seed)?;
         }
         return Ok(match args.format {
-            Format::Json => json_text(&json!({ "input": problem.source, "components": json(&comp, style) }), batch),
+            Format::Json => json_text(
+                &json!({ "input": problem.source, "components": json(&comp, style) }),
+                batch,
+            ),
             _ => render::components::render(&comp, style),
         });
     }
@@ -41,7 +44,11 @@ pub fn one(problem: &Problem, args: &GradArgs, batch: bool) -> Result<String, Er
     let der = engine::derive(problem, &opts)?;
     let agreement = components::agreement(&der, &comp, seed, TRIALS)?;
     let line = render::components::agreement_line(&agreement, &comp.function, style);
-    if agreement.verdicts.iter().any(|v| v.numeric.as_ref().is_some_and(|c| !c.agree())) {
+    if agreement
+        .verdicts
+        .iter()
+        .any(|v| v.numeric.as_ref().is_some_and(|c| !c.agree()))
+    {
         return Err(Error::CheckFailed { detail: line });
     }
     Ok(match args.format {

@@ -69,20 +69,33 @@ fn both_methods_agree() {
             let result = g.result.as_ref().expect("reassembled");
             let r = check_gradient(&comp.problem.term, &g.wrt, result, &comp.problem.env, 11, 3)
                 .expect("evaluates");
-            assert!(r.passed(), "{}: ∂/∂{} by components: {r:?}", path.display(), g.wrt);
+            assert!(
+                r.passed(),
+                "{}: ∂/∂{} by components: {r:?}",
+                path.display(),
+                g.wrt
+            );
         }
         let diff = match engine::derive(&p, &Options::default()) {
             Ok(d) => d,
             // FIXME: the differential method cannot do every case yet
             // (aᵀ diag(X), tr(diag(x) A)); the components result is checked above.
-            Err(Error::Unsupported { .. }) if DIFFERENTIAL_CANNOT.iter().any(|c| path.ends_with(c)) => return,
+            Err(Error::Unsupported { .. })
+                if DIFFERENTIAL_CANNOT.iter().any(|c| path.ends_with(c)) =>
+            {
+                return;
+            }
             Err(e) => panic!("{}: the differential method fails: {e:?}", path.display()),
         };
         let a = components::agreement(&diff, &comp, 7, 3).expect("evaluates");
         assert_eq!(a.verdicts.len(), diff.gradients.len(), "{}", path.display());
         for v in &a.verdicts {
             let Some(c) = &v.numeric else {
-                panic!("{}: ∂/∂{} has no matrix form by components", path.display(), v.wrt);
+                panic!(
+                    "{}: ∂/∂{} has no matrix form by components",
+                    path.display(),
+                    v.wrt
+                );
             };
             assert!(
                 c.agree(),
@@ -99,7 +112,12 @@ fn both_methods_agree() {
 #[test]
 fn binary_shows_both_views_of_the_reference_case() {
     let out = Command::new(env!("CARGO_BIN_EXE_matdiff"))
-        .args(["grad", "L(XW+B) where X: 1×n, W: n×m, B: 1×m", "--method", "both"])
+        .args([
+            "grad",
+            "L(XW+B) where X: 1×n, W: n×m, B: 1×m",
+            "--method",
+            "both",
+        ])
         .output()
         .expect("the binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -115,5 +133,11 @@ fn binary_shows_both_views_of_the_reference_case() {
     ] {
         assert!(stdout.contains(line), "missing `{line}` in\n{stdout}");
     }
-    assert!(stdout.trim_end().lines().last().is_some_and(|l| l.starts_with("both methods agree")));
+    assert!(
+        stdout
+            .trim_end()
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("both methods agree"))
+    );
 }

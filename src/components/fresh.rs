@@ -63,11 +63,6 @@ impl Fresh {
         self.claim(&name, dim)
     }
 
-    /// Whether `name` was handed out or claimed.
-    pub fn is_used(&self, name: &str) -> bool {
-        self.used.contains(name)
-    }
-
     /// The dimension `i` ranges over.
     pub fn dim(&self, i: &str) -> Option<&Dim> {
         self.dims.get(i)

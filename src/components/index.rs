@@ -230,7 +230,7 @@ impl Expr {
     pub fn summed(mut self, sums: &[Index]) -> Expr {
         for t in &mut self.terms {
             let mut s = sums.to_vec();
-            s.extend(t.sums.drain(..));
+            s.append(&mut t.sums);
             t.sums = s;
         }
         self

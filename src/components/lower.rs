@@ -93,26 +93,18 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
             }
             out.summed(&sums)
         }
-        Term::Scale(s, m) => lower(s, &None, &None, env, fresh)?.times(&lower(m, row, col, env, fresh)?),
-        Term::Div(m, s) => lower(m, row, col, env, fresh)?.times(&map(
-            Map::Pow(-1),
-            s,
-            &None,
-            &None,
-            env,
-            fresh,
-        )?),
+        Term::Scale(s, m) => {
+            lower(s, &None, &None, env, fresh)?.times(&lower(m, row, col, env, fresh)?)
+        }
+        Term::Div(m, s) => {
+            lower(m, row, col, env, fresh)?.times(&map(Map::Pow(-1), s, &None, &None, env, fresh)?)
+        }
         Term::Hadamard(a, b) => {
             lower(a, row, col, env, fresh)?.times(&lower(b, row, col, env, fresh)?)
         }
-        Term::ElemDiv(a, b) => lower(a, row, col, env, fresh)?.times(&map(
-            Map::Pow(-1),
-            b,
-            row,
-            col,
-            env,
-            fresh,
-        )?),
+        Term::ElemDiv(a, b) => {
+            lower(a, row, col, env, fresh)?.times(&map(Map::Pow(-1), b, row, col, env, fresh)?)
+        }
         Term::Transpose(a) => lower(a, col, row, env, fresh)?,
         Term::Inverse(a) => Expr::factor(Factor::Opaque {
             op: Opaque::Inverse,
@@ -134,7 +126,10 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
                 };
                 let n = usize::try_from(k.unsigned_abs()).unwrap_or(usize::MAX);
                 if n > 64 {
-                    return Err(unsupported(t, "the power is too large to write out by components"));
+                    return Err(unsupported(
+                        t,
+                        "the power is too large to write out by components",
+                    ));
                 }
                 lower(&Term::Mul(vec![base; n]), row, col, env, fresh)?
             }
@@ -168,7 +163,14 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
         }
         Term::Apply(Func::Norm, a) => {
             // ‖A‖ = sqrt(Σ_kl a_kl a_kl)
-            map(Map::Func(Func::Sqrt), &norm_squared(a), &None, &None, env, fresh)?
+            map(
+                Map::Func(Func::Sqrt),
+                &norm_squared(a),
+                &None,
+                &None,
+                env,
+                fresh,
+            )?
         }
         Term::Apply(op @ (Func::Det | Func::Logdet), a) => Expr::factor(Factor::Opaque {
             op: if *op == Func::Det {

@@ -32,7 +32,7 @@ use crate::shape::{Dim, Kind, Shape, VarInfo};
 use crate::term::Term;
 use fresh::Fresh;
 use index::{Expr, Factor, Index, Map, Opaque};
-use lower::{Slot, indices, lower, slots};
+use lower::{Slot, indices, lower};
 use notation::Names;
 use partial::{Wrt, partial};
 
@@ -153,13 +153,20 @@ pub fn derive(problem: &Problem, wrt: &[String]) -> Result<Derivation> {
             )));
         }
     }
-    let wrt: Vec<String> = if wrt.is_empty() { vars.clone() } else { wrt.to_vec() };
+    let wrt: Vec<String> = if wrt.is_empty() {
+        vars.clone()
+    } else {
+        wrt.to_vec()
+    };
 
     let mut definitions = Vec::new();
     let mut unknowns = Vec::new();
     collect_unknowns(&problem.term, &problem, &mut unknowns);
     for (name, shape) in &unknowns {
-        problem.env.vars.insert(gradient_symbol(name), matrix(shape));
+        problem
+            .env
+            .vars
+            .insert(gradient_symbol(name), matrix(shape));
     }
 
     // With L(E) at the top, Y = E is named and differentiated through the
@@ -423,13 +430,10 @@ fn var_slots(d: &Derivation, v: &str, fresh: &mut Fresh) -> (Shape, Slot, Slot) 
 /// product has the variable more than once, and the partials it uses.
 fn elementary_rule(e: &Expr, d: &Derivation, v: &str, vidx: &[Index]) -> String {
     let mut parts = Vec::new();
-    let twice = e.terms.iter().any(|p| {
-        p.factors
-            .iter()
-            .filter(|f| factor_mentions(f, v))
-            .count()
-            > 1
-    });
+    let twice = e
+        .terms
+        .iter()
+        .any(|p| p.factors.iter().filter(|f| factor_mentions(f, v)).count() > 1);
     if twice {
         parts.push("product rule".to_string());
     }
@@ -484,12 +488,24 @@ fn kinds_in(e: &Expr, v: &str, out: &mut Vec<String>) {
                 continue;
             }
             let k = match f {
-                Factor::Map { map: Map::Pow(_), .. } => "∂uᵏ/∂u = k uᵏ⁻¹",
+                Factor::Map {
+                    map: Map::Pow(_), ..
+                } => "∂uᵏ/∂u = k uᵏ⁻¹",
                 Factor::Map { .. } => "∂f(u)/∂u = f′(u)",
-                Factor::Opaque { op: Opaque::Inverse, .. } => "∂(A⁻¹)_pq/∂a_rs = −(A⁻¹)_pr (A⁻¹)_sq",
-                Factor::Opaque { op: Opaque::Det, .. } => "∂det A/∂a_rs = det A (A⁻¹)_sr",
-                Factor::Opaque { op: Opaque::Logdet, .. } => "∂logdet A/∂a_rs = (A⁻¹)_sr",
-                Factor::Opaque { op: Opaque::Unknown(_), .. } => "∂L/∂a_rs = g_rs",
+                Factor::Opaque {
+                    op: Opaque::Inverse,
+                    ..
+                } => "∂(A⁻¹)_pq/∂a_rs = −(A⁻¹)_pr (A⁻¹)_sq",
+                Factor::Opaque {
+                    op: Opaque::Det, ..
+                } => "∂det A/∂a_rs = det A (A⁻¹)_sr",
+                Factor::Opaque {
+                    op: Opaque::Logdet, ..
+                } => "∂logdet A/∂a_rs = (A⁻¹)_sr",
+                Factor::Opaque {
+                    op: Opaque::Unknown(_),
+                    ..
+                } => "∂L/∂a_rs = g_rs",
                 _ => continue,
             };
             if !out.iter().any(|o| o == k) {
@@ -587,10 +603,4 @@ fn finish(
             steps,
         },
     }
-}
-
-/// The row and column slots of an entry of `v`, for callers that rebuild
-/// entries from a gradient's indices.
-pub fn entry_slots(shape: &Shape, idx: &[Index]) -> (Slot, Slot) {
-    slots(shape, idx)
 }

@@ -48,7 +48,10 @@ pub fn partial(e: &Expr, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr
 fn renamed(mut p: Product, fresh: &mut Fresh) -> Product {
     let sums = std::mem::take(&mut p.sums);
     for s in sums {
-        let dim = fresh.dim(&s).cloned().unwrap_or_else(crate::shape::Dim::one);
+        let dim = fresh
+            .dim(&s)
+            .cloned()
+            .unwrap_or_else(crate::shape::Dim::one);
         let new = fresh.any(&dim);
         p.subst(&s, &new);
         p.sums.push(new);
@@ -118,9 +121,7 @@ fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
                 // ∂(A⁻¹)_pq = −Σ_rs (A⁻¹)_pr ∂a_rs (A⁻¹)_sq
                 Opaque::Inverse => inv(&p, &r).times(&d_arg).times(&inv(&s, &q)).scaled(-1.0),
                 // ∂det A = Σ_rs det A (A⁻¹)_sr ∂a_rs
-                Opaque::Det => Expr::factor(f.clone())
-                    .times(&inv(&s, &r))
-                    .times(&d_arg),
+                Opaque::Det => Expr::factor(f.clone()).times(&inv(&s, &r)).times(&d_arg),
                 // ∂logdet A = Σ_rs (A⁻¹)_sr ∂a_rs
                 Opaque::Logdet => inv(&s, &r).times(&d_arg),
                 // ∂L(A) = Σ_rs g_rs ∂a_rs

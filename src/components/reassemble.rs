@@ -79,6 +79,16 @@ fn mul(mut fs: Vec<Term>) -> Term {
     if fs.len() > 1 {
         fs.retain(|f| !matches!(f, Term::Identity(_)));
     }
+    // 𝟙 𝟙ᵀ is one matrix of ones.
+    let mut k = 0;
+    while k + 1 < fs.len() {
+        if let (Term::Ones(a), Term::Ones(b)) = (&fs[k], &fs[k + 1]) {
+            fs[k] = Term::Ones(Shape::new(a.rows.clone(), b.cols.clone()));
+            fs.remove(k + 1);
+        } else {
+            k += 1;
+        }
+    }
     match fs.len() {
         0 => Term::num(1.0),
         1 => fs.pop().unwrap_or_else(|| Term::num(1.0)),
@@ -117,9 +127,10 @@ pub fn map_term(m: &Map, arg: &Term, shape: &Shape) -> Result<Term, NotMatrix> {
             ones,
             Term::Neg(b(Term::Hadamard(b(app(Func::Tanh)), b(app(Func::Tanh))))),
         ]),
-        Map::Deriv(Func::Sqrt) => {
-            Term::ElemDiv(b(ones), b(Term::Scale(b(Term::num(2.0)), b(app(Func::Sqrt)))))
-        }
+        Map::Deriv(Func::Sqrt) => Term::ElemDiv(
+            b(ones),
+            b(Term::Scale(b(Term::num(2.0)), b(app(Func::Sqrt)))),
+        ),
         Map::Deriv(Func::Sigmoid) => Term::Hadamard(
             b(app(Func::Sigmoid)),
             b(Term::Add(vec![ones, Term::Neg(b(app(Func::Sigmoid)))])),
@@ -161,10 +172,9 @@ pub fn reassemble(
             None => Term::num(c),
             Some(t) if c == 1.0 => t,
             Some(t) if c == -1.0 => Term::Neg(Box::new(t)),
-            Some(t) if c < 0.0 => Term::Neg(Box::new(Term::Scale(
-                Box::new(Term::num(-c)),
-                Box::new(t),
-            ))),
+            Some(t) if c < 0.0 => {
+                Term::Neg(Box::new(Term::Scale(Box::new(Term::num(-c)), Box::new(t))))
+            }
             Some(t) => Term::Scale(Box::new(Term::num(c)), Box::new(t)),
         })
         .collect();
@@ -248,7 +258,11 @@ fn product(
         }
         let r = r.unwrap_or_else(|| g.unit());
         let c = c.unwrap_or_else(|| g.unit());
-        g.pieces.push(Piece { term, row: r, col: c });
+        g.pieces.push(Piece {
+            term,
+            row: r,
+            col: c,
+        });
         g.used.push(false);
     }
     g.reduce()?;
@@ -265,7 +279,9 @@ fn product(
     }
     for q in &g.pieces {
         for v in [&q.row, &q.col] {
-            if !v.starts_with(UNIT) && !g.sums.contains(v) && !g.free.iter().flatten().any(|f| f == v)
+            if !v.starts_with(UNIT)
+                && !g.sums.contains(v)
+                && !g.free.iter().flatten().any(|f| f == v)
             {
                 return Err(NotMatrix {
                     reason: format!("the index {v} is neither summed nor an index of the result"),
@@ -367,13 +383,12 @@ impl Graph<'_> {
                 let b = self.pieces.remove(j);
                 self.used.remove(j);
                 let a = &mut self.pieces[i];
-                let aligned = if b.row == a.row
-                    || (b.row.starts_with(UNIT) && a.row.starts_with(UNIT))
-                {
-                    b.term
-                } else {
-                    transpose(b.term)
-                };
+                let aligned =
+                    if b.row == a.row || (b.row.starts_with(UNIT) && a.row.starts_with(UNIT)) {
+                        b.term
+                    } else {
+                        transpose(b.term)
+                    };
                 a.term = Term::Hadamard(Box::new(a.term.clone()), Box::new(aligned));
                 self.patterns.push("equal indices: Hadamard product");
                 return true;
@@ -479,9 +494,9 @@ impl Graph<'_> {
         let mut out = Vec::new();
         let mut moved = false;
         while !(moved && cur == start) {
-            let Some(k) = (0..self.pieces.len())
-                .find(|&k| !self.used[k] && (self.pieces[k].row == cur || self.pieces[k].col == cur))
-            else {
+            let Some(k) = (0..self.pieces.len()).find(|&k| {
+                !self.used[k] && (self.pieces[k].row == cur || self.pieces[k].col == cur)
+            }) else {
                 break;
             };
             self.used[k] = true;
@@ -519,7 +534,8 @@ impl Graph<'_> {
     fn path(&mut self, start: &str, backward: bool) -> (Vec<Term>, String) {
         let (mut fs, end) = self.walk(start, backward);
         if self.sums.contains(&end) && end != start {
-            self.patterns.push("an index summed alone: a vector of ones");
+            self.patterns
+                .push("an index summed alone: a vector of ones");
             if backward {
                 fs.insert(0, transpose(self.ones_col(&end)));
             } else {
@@ -544,7 +560,8 @@ impl Graph<'_> {
                 done = Some(&end) == col.as_ref();
                 left = Some(fs);
             } else if !shape.rows.is_one() {
-                self.patterns.push("an index no factor has: a vector of ones");
+                self.patterns
+                    .push("an index no factor has: a vector of ones");
                 left = Some(vec![Term::Ones(Shape::new(shape.rows.clone(), Dim::one()))]);
             }
         }
@@ -557,7 +574,8 @@ impl Graph<'_> {
                 let (fs, _) = self.path(c, true);
                 right = Some(fs);
             } else if !shape.cols.is_one() {
-                self.patterns.push("an index no factor has: a vector of ones");
+                self.patterns
+                    .push("an index no factor has: a vector of ones");
                 right = Some(vec![Term::Ones(Shape::new(Dim::one(), shape.cols.clone()))]);
             }
         }
@@ -591,7 +609,8 @@ impl Graph<'_> {
                 Some(s) => {
                     let mut fs = Vec::new();
                     if self.sums.contains(&s) {
-                        self.patterns.push("an index summed alone: a vector of ones");
+                        self.patterns
+                            .push("an index summed alone: a vector of ones");
                         fs.push(transpose(self.ones_col(&s)));
                     }
                     let (more, _) = self.path(&s, false);

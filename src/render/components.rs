@@ -110,7 +110,10 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
 
 fn rule(s: &Step, style: Style) -> String {
     if style.ascii {
-        s.rule.replace('∂', "d").replace('δ', "delta").replace('Σ', "sum")
+        s.rule
+            .replace('∂', "d")
+            .replace('δ', "delta")
+            .replace('Σ', "sum")
     } else {
         s.rule.clone()
     }
@@ -200,7 +203,11 @@ pub fn render(der: &Derivation, style: Style) -> String {
                 r = format!("{r} ({})", ranges.join(", "));
             }
             (
-                format!("{} {}", lhs(&s.lhs, names, style), rhs(&s.rhs, names, style)),
+                format!(
+                    "{} {}",
+                    lhs(&s.lhs, names, style),
+                    rhs(&s.rhs, names, style)
+                ),
                 r,
             )
         })
@@ -221,7 +228,11 @@ pub fn render(der: &Derivation, style: Style) -> String {
                 first_lhs = width(&l);
                 l
             };
-            let prefix = if i == 0 { format!("{head} ") } else { indent.clone() };
+            let prefix = if i == 0 {
+                format!("{head} ")
+            } else {
+                indent.clone()
+            };
             lines.push((
                 format!("{prefix}{eq} {}", rhs(&s.rhs, names, style)),
                 rule(s, style),
