@@ -141,3 +141,16 @@ fn binary_shows_both_views_of_the_reference_case() {
             .is_some_and(|l| l.starts_with("both methods agree"))
     );
 }
+
+/// An index form that would grow exponentially is refused, not built.
+#[test]
+fn binary_refuses_an_index_form_too_large_to_read() {
+    let out = Command::new(env!("CARGO_BIN_EXE_matdiff"))
+        .args(["grad", "tr((A+B)^20)", "--method", "components"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("more than 4096 products"), "{stderr}");
+}

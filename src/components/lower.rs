@@ -88,20 +88,24 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
                     sums.extend(i.iter().cloned());
                     i
                 };
-                out = out.times(&lower(f, &left, &right, env, fresh)?);
+                out = times(&out, &lower(f, &left, &right, env, fresh)?, t)?;
                 left = right;
             }
             out.summed(&sums)
         }
-        Term::Scale(s, m) => {
-            lower(s, &None, &None, env, fresh)?.times(&lower(m, row, col, env, fresh)?)
-        }
+        Term::Scale(s, m) => times(
+            &lower(s, &None, &None, env, fresh)?,
+            &lower(m, row, col, env, fresh)?,
+            t,
+        )?,
         Term::Div(m, s) => {
             lower(m, row, col, env, fresh)?.times(&map(Map::Pow(-1), s, &None, &None, env, fresh)?)
         }
-        Term::Hadamard(a, b) => {
-            lower(a, row, col, env, fresh)?.times(&lower(b, row, col, env, fresh)?)
-        }
+        Term::Hadamard(a, b) => times(
+            &lower(a, row, col, env, fresh)?,
+            &lower(b, row, col, env, fresh)?,
+            t,
+        )?,
         Term::ElemDiv(a, b) => {
             lower(a, row, col, env, fresh)?.times(&map(Map::Pow(-1), b, row, col, env, fresh)?)
         }
@@ -189,6 +193,21 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
         }),
         Term::Diff(_) => return Err(unsupported(t, "a differential has no index form")),
     })
+}
+
+/// The most products an index form may have: `tr((A + B)¹⁰)` would have
+/// 2¹⁰, and the derivation is meant to be read.
+pub const MAX_PRODUCTS: usize = 4096;
+
+/// `a · b` distributed, refused when it would exceed [`MAX_PRODUCTS`].
+fn times(a: &Expr, b: &Expr, t: &Term) -> Result<Expr> {
+    if a.terms.len().saturating_mul(b.terms.len()) > MAX_PRODUCTS {
+        return Err(unsupported(
+            t,
+            &format!("its index form has more than {MAX_PRODUCTS} products"),
+        ));
+    }
+    Ok(a.times(b))
 }
 
 /// `sum(A ⊙ A)`, the squared norm as a term.
