@@ -14,12 +14,6 @@ const TRIALS: u32 = 3;
 
 /// Runs `grad` over its input(s); returns the worst exit status.
 pub fn run(args: &GradArgs) -> i32 {
-    if args.method != Method::Differential {
-        return report(&Error::Unsupported {
-            at: format!("--method {:?}", args.method).to_lowercase(),
-            reason: "only the differential method is available in this version".to_string(),
-        });
-    }
     if args.cost.is_some() {
         return report(&Error::Unsupported {
             at: "--cost flops".to_string(),
@@ -56,6 +50,9 @@ pub fn run(args: &GradArgs) -> i32 {
 
 fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
     let problem = check::check(src, &args.lets)?;
+    if args.method != Method::Differential {
+        return crate::components_cmd::one(&problem, args, batch);
+    }
     let opts = Options {
         wrt: args.wrt.clone(),
         ..Options::default()

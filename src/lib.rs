@@ -12,6 +12,7 @@
 
 pub mod ast;
 pub mod check;
+pub mod components;
 pub mod engine;
 pub mod error;
 pub mod numeric;

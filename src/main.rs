@@ -2,6 +2,7 @@
 #![allow(clippy::result_large_err)] // see the note in lib.rs
 
 mod cli;
+mod components_cmd;
 mod grad_cmd;
 
 use clap::Parser;

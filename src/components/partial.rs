@@ -1,0 +1,167 @@
+//! Partial derivatives of index expressions with respect to one entry of a
+//! variable, by the product rule and the elementary partials
+//! `∂x_k/∂x_i = δ_ki`, `∂f(u)/∂u = f′(u)`,
+//! `∂(A⁻¹)_pq/∂a_rs = −(A⁻¹)_pr (A⁻¹)_sq`, `∂det A/∂a_rs = det A · (A⁻¹)_sr`,
+//! `∂L(Y)/∂y_rs = g_rs`.
+
+use super::fresh::Fresh;
+use super::index::{Expr, Factor, Index, Map, Opaque, Product};
+use super::lower::{fresh_slots, indices, lower};
+use crate::error::{Error, Result};
+use crate::shape::Env;
+use crate::term::{Func, Term};
+
+/// The variable entry a partial is taken by: `x_i`, `w_ij`.
+pub struct Wrt<'a> {
+    /// The variable.
+    pub var: &'a str,
+    /// The indices of its entry.
+    pub idx: &'a [Index],
+}
+
+/// `∂e/∂v_idx`.
+pub fn partial(e: &Expr, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
+    let mut out = Expr::default();
+    for p in &e.terms {
+        for (k, f) in p.factors.iter().enumerate() {
+            let df = factor(f, wrt, env, fresh)?;
+            for t in df.terms {
+                let t = renamed(t, fresh);
+                let mut factors = p.factors[..k].to_vec();
+                factors.extend(t.factors);
+                factors.extend(p.factors[k + 1..].iter().cloned());
+                let mut sums = p.sums.clone();
+                sums.extend(t.sums);
+                out.terms.push(Product {
+                    coef: p.coef * t.coef,
+                    sums,
+                    factors,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The product with its bound indices renamed to fresh ones, so that it can
+/// join another product without capturing an index.
+fn renamed(mut p: Product, fresh: &mut Fresh) -> Product {
+    let sums = std::mem::take(&mut p.sums);
+    for s in sums {
+        let dim = fresh
+            .dim(&s)
+            .cloned()
+            .unwrap_or_else(crate::shape::Dim::one);
+        let new = fresh.any(&dim);
+        p.subst(&s, &new);
+        p.sums.push(new);
+    }
+    p
+}
+
+fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
+    Ok(match f {
+        Factor::Entry { name, idx } if name == wrt.var => {
+            let deltas = idx
+                .iter()
+                .zip(wrt.idx)
+                .map(|(a, b)| Factor::Delta(a.clone(), b.clone()))
+                .collect();
+            Expr {
+                terms: vec![Product {
+                    coef: 1.0,
+                    sums: vec![],
+                    factors: deltas,
+                }],
+            }
+        }
+        Factor::Entry { .. } | Factor::Delta(..) => Expr::default(),
+        Factor::Map {
+            map,
+            arg,
+            idx,
+            inner,
+        } => {
+            if !arg.mentions(wrt.var) {
+                return Ok(Expr::default());
+            }
+            let (coef, outer) = derivative(map, arg)?;
+            let d_inner = partial(inner, wrt, env, fresh)?;
+            let outer = match outer {
+                Some(m) => Expr::factor(Factor::Map {
+                    map: m,
+                    arg: arg.clone(),
+                    idx: idx.clone(),
+                    inner: inner.clone(),
+                }),
+                None => Expr::constant(1.0),
+            };
+            outer.times(&d_inner).scaled(coef)
+        }
+        Factor::Opaque { op, arg, idx } => {
+            if !arg.mentions(wrt.var) {
+                return Ok(Expr::default());
+            }
+            let shape = arg.shape(env).ok_or_else(|| Error::Unsupported {
+                at: crate::render::text::show(arg, Default::default()),
+                reason: "its shape is not known".to_string(),
+            })?;
+            let (r, s) = fresh_slots(&shape, fresh);
+            let a_rs = lower(arg, &r, &s, env, fresh)?;
+            let d_arg = partial(&a_rs, wrt, env, fresh)?;
+            let inv = |row: &Option<Index>, col: &Option<Index>| {
+                Expr::factor(Factor::Opaque {
+                    op: Opaque::Inverse,
+                    arg: arg.clone(),
+                    idx: indices(row, col),
+                })
+            };
+            let (p, q) = super::lower::slots(&shape, idx);
+            let e = match op {
+                // ∂(A⁻¹)_pq = −Σ_rs (A⁻¹)_pr ∂a_rs (A⁻¹)_sq
+                Opaque::Inverse => inv(&p, &r).times(&d_arg).times(&inv(&s, &q)).scaled(-1.0),
+                // ∂det A = Σ_rs det A (A⁻¹)_sr ∂a_rs
+                Opaque::Det => Expr::factor(f.clone()).times(&inv(&s, &r)).times(&d_arg),
+                // ∂logdet A = Σ_rs (A⁻¹)_sr ∂a_rs
+                Opaque::Logdet => inv(&s, &r).times(&d_arg),
+                // ∂L(A) = Σ_rs g_rs ∂a_rs
+                Opaque::Unknown(n) => Expr::factor(Factor::Entry {
+                    name: crate::engine::gradient_symbol(n),
+                    idx: indices(&r, &s),
+                })
+                .times(&d_arg),
+            };
+            e.summed(&indices(&r, &s))
+        }
+    })
+}
+
+/// `m′` as a coefficient times a map (`None` for the constant 1).
+fn derivative(m: &Map, arg: &Term) -> Result<(f64, Option<Map>)> {
+    Ok(match m {
+        Map::Func(f) => match f {
+            Func::Exp => (1.0, Some(Map::Func(Func::Exp))),
+            Func::Log => (1.0, Some(Map::Pow(-1))),
+            Func::Sin => (1.0, Some(Map::Func(Func::Cos))),
+            Func::Cos => (-1.0, Some(Map::Func(Func::Sin))),
+            Func::Relu => (1.0, Some(Map::Func(Func::Step))),
+            Func::Softplus => (1.0, Some(Map::Func(Func::Sigmoid))),
+            Func::Step => (0.0, None),
+            f => (1.0, Some(Map::Deriv(*f))),
+        },
+        Map::Pow(k) => match k - 1 {
+            0 => (*k as f64, None),
+            j => (*k as f64, Some(Map::Pow(j))),
+        },
+        Map::Deriv(f) => {
+            return Err(Error::Unsupported {
+                at: format!(
+                    "{}'({})",
+                    f.name(),
+                    crate::render::text::show(arg, Default::default())
+                ),
+                reason: "second derivatives are not written by components".to_string(),
+            });
+        }
+    })
+}
