@@ -16,10 +16,7 @@ use matdiff::components;
 use matdiff::engine::{self, Options};
 use matdiff::numeric::check_gradient;
 use matdiff::render::{self, text::Style};
-use matdiff::{Error, Problem, check};
-
-/// Cases the differential method cannot derive today.
-const DIFFERENTIAL_CANNOT: [&str; 2] = ["at_diagX.txt", "tr_diagx_A.txt"];
+use matdiff::{Problem, check};
 
 /// The `--let` declarations and the expression of a case file.
 fn load(path: &Path) -> (Vec<String>, String) {
@@ -78,13 +75,6 @@ fn both_methods_agree() {
         }
         let diff = match engine::derive(&p, &Options::default()) {
             Ok(d) => d,
-            // FIXME: the differential method cannot do every case yet
-            // (aᵀ diag(X), tr(diag(x) A)); the components result is checked above.
-            Err(Error::Unsupported { .. })
-                if DIFFERENTIAL_CANNOT.iter().any(|c| path.ends_with(c)) =>
-            {
-                return;
-            }
             Err(e) => panic!("{}: the differential method fails: {e:?}", path.display()),
         };
         let a = components::agreement(&diff, &comp, 7, 3).expect("evaluates");

@@ -101,7 +101,7 @@ fn associativity(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 fn trace_linear(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    under_tr(eg, node, |x, inner| match inner {
+    under_tr(eg, node, |_, inner| match inner {
         Math::Add(ts) => Some(p::add(ts.iter().map(|&t| p::tr(p::c(t))).collect())),
         Math::Neg(y) => Some(p::neg(p::tr(p::c(*y)))),
         Math::Scale([s, y]) if !has_d(eg, *s) => Some(p::scale(p::c(*s), p::tr(p::c(*y)))),
@@ -487,7 +487,9 @@ fn identify_single(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     // c · dα = tr(cᵀ dα) for a scalar variable α
     if let Math::Scale([a, b]) = node {
         for (c, dv) in [(*a, *b), (*b, *a)] {
-            if has_d(eg, c) || !is_scalar(eg, dv) {
+            // Only a scalar coefficient: a matrix times dα is a matrix, whose
+            // trace the linearity rule takes first.
+            if has_d(eg, c) || !is_scalar(eg, dv) || !is_scalar(eg, c) {
                 continue;
             }
             let Some(v) = d_var(eg, dv) else { continue };
