@@ -38,7 +38,28 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Lines `(left, rule)` with the rules aligned in one column.
+/// Text as the style wants it: Unicode, or its ASCII form.
+fn styled(s: &str, style: Style) -> String {
+    if style.ascii {
+        text::ascii(s)
+    } else {
+        s.to_string()
+    }
+}
+
+/// A rule name as the style wants it: in ASCII if asked, dimmed in colour.
+fn rule(r: &str, style: Style) -> String {
+    let r = styled(r, style);
+    if style.color && !r.is_empty() {
+        let dim = anstyle::Style::new().dimmed();
+        format!("{dim}{r}{dim:#}")
+    } else {
+        r
+    }
+}
+
+/// Lines `(left, rule)` with the rules aligned in one column. The rule is
+/// already styled; only the left part's width counts.
 fn aligned(lines: &[(String, String)], out: &mut String) {
     let col = lines
         .iter()
@@ -58,11 +79,11 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
     }
 }
 
-fn shape_text(s: &Shape) -> String {
+fn shape_text(s: &Shape, style: Style) -> String {
     if s.is_scalar() {
         "scalar".to_string()
     } else {
-        s.to_string()
+        styled(&s.to_string(), style)
     }
 }
 
@@ -77,28 +98,24 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .filter_map(|v| {
             p.env
                 .get(v)
-                .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape)))
+                .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape, style)))
         })
         .collect();
-    out.push_str(&format!("{}    where {}\n", p.source, shapes.join(", ")));
+    out.push_str(&format!(
+        "{}    where {}\n",
+        styled(&p.source, style),
+        shapes.join(", ")
+    ));
     let defs: Vec<String> = der
         .definitions
         .iter()
         .map(|d| match &d.value {
             Some(v) => format!("{} = {}", text::name(&d.name, style), text::show(v, style)),
-            None if style.ascii => {
-                format!(
-                    "{} = {} ({})",
-                    d.name,
-                    d.meaning.replace('∂', "d"),
-                    shape_text(&d.shape)
-                )
-            }
             None => format!(
                 "{} = {} ({})",
                 text::name(&d.name, style),
-                d.meaning,
-                shape_text(&d.shape)
+                styled(&d.meaning, style),
+                shape_text(&d.shape, style)
             ),
         })
         .collect();
@@ -109,7 +126,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     let pre: Vec<(String, String)> = der
         .preamble
         .iter()
-        .map(|s| (equation(s, style), s.rule.clone()))
+        .map(|s| (equation(s, style), rule(&s.rule, style)))
         .collect();
     aligned(&pre, &mut out);
     for g in &der.gradients {
@@ -135,19 +152,24 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             } else {
                 eq
             };
-            lines.push((format!("{prefix}{eq}"), s.rule.clone()));
+            lines.push((format!("{prefix}{eq}"), rule(&s.rule, style)));
         }
         aligned(&lines, &mut out);
     }
     out.push('\n');
-    for g in &der.gradients {
-        out.push_str(&format!(
-            "{} = {}    ({})\n",
-            partial(&der.function, &g.wrt, style),
-            text::show(&g.result, style),
-            shape_text(&g.shape)
-        ));
-    }
+    let results: Vec<(String, String)> = der
+        .gradients
+        .iter()
+        .map(|g| {
+            let lhs = format!(
+                "{} = {}",
+                partial(&der.function, &g.wrt, style),
+                text::show(&g.result, style)
+            );
+            (lhs, format!("({})", shape_text(&g.shape, style)))
+        })
+        .collect();
+    aligned(&results, &mut out);
     if let Some(c) = check {
         out.push_str(&check_line(c));
         out.push('\n');

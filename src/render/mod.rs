@@ -1,5 +1,6 @@
 //! Renderers: terms and derivations as text, LaTeX, JSON and code.
 
+pub mod cse;
 pub mod derivation;
 pub mod json;
 pub mod latex;
