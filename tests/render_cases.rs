@@ -148,7 +148,11 @@ fn python(script: &str, input: &str, modules: &[&str], test: &str) -> Option<Str
         Ok(o) if !o.status.success() => {
             eprintln!(
                 "SKIPPED {test}: python3 cannot `{import}` ({}); `.ci/run` installs it",
-                String::from_utf8_lossy(&o.stderr).trim()
+                String::from_utf8_lossy(&o.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
             );
             return None;
         }

@@ -2,7 +2,7 @@
 //! the shared differential, then one block per variable with each line's rule
 //! aligned on the right.
 
-use crate::engine::{Derivation, Lhs, Step};
+use crate::engine::{Derivation, Gradient, Lhs, Step};
 use crate::render::text::{self, Style};
 use crate::shape::Shape;
 use crate::verify::Check;
@@ -27,6 +27,19 @@ pub fn lhs(l: &Lhs, style: Style) -> String {
             partial(f, v, style)
         ),
     }
+}
+
+/// The steps of a gradient as shown: a block that opens with a continuation
+/// (`= …`, when nothing was held constant) opens with `dF = …` instead, so
+/// that every block reads on its own.
+pub fn gradient_steps(g: &Gradient, function: &str) -> Vec<Step> {
+    let mut steps = g.steps.clone();
+    if let Some(first) = steps.first_mut()
+        && first.lhs == Lhs::Same
+    {
+        first.lhs = Lhs::Differential(function.to_string());
+    }
+    steps
 }
 
 /// A step as one equation, `dL = tr(Gᵀ dY)`.
@@ -96,14 +109,24 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .variables_in_order()
         .iter()
         .filter_map(|v| {
-            p.env
-                .get(v)
-                .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape, style)))
+            p.env.get(v).map(|i| {
+                let sym = if i.symmetric { "sym " } else { "" };
+                format!(
+                    "{}: {sym}{}",
+                    text::name(v, style),
+                    shape_text(&i.shape, style)
+                )
+            })
         })
         .collect();
+    // The input's own `where` clause is replaced by the complete one.
+    let source = match p.source.find(" where ") {
+        Some(i) => &p.source[..i],
+        None => &p.source,
+    };
     out.push_str(&format!(
         "{}    where {}\n",
-        styled(&p.source, style),
+        styled(source.trim(), style),
         shapes.join(", ")
     ));
     let defs: Vec<String> = der
@@ -134,7 +157,8 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         let head = format!("{}:", partial(&der.function, &g.wrt, style));
         let indent = " ".repeat(width(&head) + 1);
         let mut lines = Vec::new();
-        for (i, s) in g.steps.iter().enumerate() {
+        let steps = gradient_steps(g, &der.function);
+        for (i, s) in steps.iter().enumerate() {
             let eq = equation(s, style);
             let prefix = if i == 0 {
                 format!("{head} ")
@@ -143,8 +167,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             };
             let eq = if matches!(s.lhs, Lhs::Same) {
                 // Continuation lines line up their `=` under the first line's.
-                let first = g
-                    .steps
+                let first = steps
                     .first()
                     .map(|f| width(&lhs(&f.lhs, style)))
                     .unwrap_or(2);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::engine::Derivation;
-use crate::render::derivation::equation;
+use crate::render::derivation::{equation, gradient_steps};
 use crate::render::numpy::{self, Lib};
 use crate::render::{latex, text};
 use crate::shape::{Dim, Shape};
@@ -50,8 +50,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
         .gradients
         .iter()
         .map(|g| {
-            let steps: Vec<Value> = g
-                .steps
+            let steps: Vec<Value> = gradient_steps(g, &der.function)
                 .iter()
                 .map(|s| {
                     json!({

@@ -1,6 +1,7 @@
 //! Terms as LaTeX: `G W^{\top}`, `X^{-1}`, `\odot`, `\operatorname{tr}`.
 
 use crate::engine::{Derivation, Lhs, Step};
+use crate::render::derivation::gradient_steps;
 use crate::term::{Func, Term};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -314,6 +315,8 @@ pub fn derivation(der: &Derivation) -> String {
         };
         lines.push(format!("{} &= {}", name(&d.name), rhs));
     }
+    // Line breaks: a little space before each gradient's block.
+    let mut breaks = vec![" \\\\\n"; lines.len()];
     let step = |s: &Step| {
         format!(
             "{} &= {} && \\text{{{}}}",
@@ -323,11 +326,20 @@ pub fn derivation(der: &Derivation) -> String {
         )
     };
     lines.extend(der.preamble.iter().map(step));
+    breaks.resize(lines.len(), " \\\\\n");
     for g in &der.gradients {
-        lines.extend(g.steps.iter().map(step));
+        if let Some(b) = breaks.last_mut() {
+            *b = " \\\\[1ex]\n";
+        }
+        lines.extend(gradient_steps(g, &der.function).iter().map(step));
+        breaks.resize(lines.len(), " \\\\\n");
     }
-    format!(
-        "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
-        lines.join(" \\\\\n")
-    )
+    let mut body = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        body.push_str(l);
+        if i + 1 < lines.len() {
+            body.push_str(breaks[i]);
+        }
+    }
+    format!("\\begin{{align*}}\n{body}\n\\end{{align*}}\n")
 }
