@@ -31,7 +31,7 @@ pub fn run(args: &GradArgs) -> i32 {
     let stdout = std::io::stdout();
     let style = Style {
         ascii: args.ascii,
-        color: stdout.is_terminal() && !std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     let mut first = true;
     for line in inputs(&args.expr) {
