@@ -9,9 +9,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use matdiff::Error;
 use matdiff::check;
 
+/// The exit statuses, shown by `--help`.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0  success (with EXPR `-`: every line succeeded)
+  1  a derivation the tool cannot do, or a numeric check that failed
+  2  bad input or usage
+With EXPR `-` the status is the worst line's.";
+
 /// Symbolic matrix calculus: gradients by the matrix differential, with every step shown.
 #[derive(Debug, Parser)]
-#[command(name = "matdiff", version, about, long_about = None)]
+#[command(name = "matdiff", version, about, long_about = None, after_help = EXIT_STATUS)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -22,6 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Differentiate a scalar expression with respect to its variables.
+    #[command(after_help = GRAD_HELP)]
     Grad(GradArgs),
     /// Simplify an expression.
     Simplify(SimplifyArgs),
@@ -44,6 +53,21 @@ pub enum Method {
     Both,
 }
 
+/// More about `grad`, shown by `grad --help`.
+const GRAD_HELP: &str = "\
+EXPR `-` reads one expression per line from standard input; blank lines and
+lines starting with `#` are skipped. A failing line is reported on standard
+error (and, with --format json, as a JSON line {\"input\", \"error\", \"exit\"})
+and the next line is read. With --format json each result is one line (JSON Lines).
+
+Text output is coloured only on a terminal, and never when NO_COLOR is set.
+
+Exit status:
+  0  success (with EXPR `-`: every line succeeded)
+  1  a derivation the tool cannot do, or a numeric check that failed
+  2  bad input or usage
+With EXPR `-` the status is the worst line's.";
+
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -53,9 +77,9 @@ pub enum Format {
     Latex,
     /// One JSON object.
     Json,
-    /// A NumPy expression.
+    /// A Python function per gradient, using NumPy.
     Numpy,
-    /// A PyTorch expression.
+    /// A Python function per gradient, using PyTorch.
     Torch,
 }
 

@@ -23,7 +23,10 @@ pub fn one(problem: &Problem, args: &GradArgs, batch: bool) -> Result<String, Er
         });
     }
     let seed = args.seed.unwrap_or(0);
-    let style = Style { ascii: args.ascii };
+    let style = Style {
+        ascii: args.ascii,
+        ..Style::default()
+    };
     let comp = components::derive(problem, &args.wrt)?;
     if args.method == Method::Components {
         if !args.no_check {

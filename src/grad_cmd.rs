@@ -1,6 +1,6 @@
 //! `matdiff grad`: derive, verify and print.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use matdiff::engine::{self, Derivation, Options};
 use matdiff::render::{self, text::Style};
@@ -23,6 +23,11 @@ pub fn run(args: &GradArgs) -> i32 {
     let batch = args.expr == "-";
     let mut status = 0;
     let stdout = std::io::stdout();
+    let style = Style {
+        ascii: args.ascii,
+        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let mut first = true;
     for line in inputs(&args.expr) {
         let line = match line {
             Ok(line) => line,
@@ -32,7 +37,12 @@ pub fn run(args: &GradArgs) -> i32 {
                 ))));
             }
         };
-        let out = match one(&line, args, batch) {
+        // Derivations in text, LaTeX or code are separated by a blank line.
+        if batch && !first && args.format != Format::Json {
+            let _ = writeln!(stdout.lock());
+        }
+        first = false;
+        let out = match one(&line, args, batch, style) {
             Ok(text) => text,
             Err(e) => {
                 status = status.max(report(&e));
@@ -48,7 +58,7 @@ pub fn run(args: &GradArgs) -> i32 {
     status
 }
 
-fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
+fn one(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String, Error> {
     let problem = check::check(src, &args.lets)?;
     if args.method != Method::Differential {
         return crate::components_cmd::one(&problem, args, batch);
@@ -63,7 +73,6 @@ fn one(src: &str, args: &GradArgs, batch: bool) -> Result<String, Error> {
     } else {
         Some(verify_all(&der, args.seed.unwrap_or(0))?)
     };
-    let style = Style { ascii: args.ascii };
     let mut out = match args.format {
         Format::Text => {
             render::derivation::render(&der, checked.as_ref().filter(|_| args.check), style)

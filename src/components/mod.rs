@@ -211,7 +211,15 @@ pub fn derive(problem: &Problem, wrt: &[String]) -> Result<Derivation> {
     let avoid = display_env
         .vars
         .keys()
-        .map(|v| names.entry(v, Style { ascii: true }))
+        .map(|v| {
+            names.entry(
+                v,
+                Style {
+                    ascii: true,
+                    ..Style::default()
+                },
+            )
+        })
         .collect::<Vec<_>>();
     let mut fresh = Fresh::new(avoid);
 

@@ -2,7 +2,7 @@
 //! the shared differential, then one block per variable with each line's rule
 //! aligned on the right.
 
-use crate::engine::{Derivation, Lhs, Step};
+use crate::engine::{Derivation, Gradient, Lhs, Step};
 use crate::render::text::{self, Style};
 use crate::shape::Shape;
 use crate::verify::Check;
@@ -29,6 +29,19 @@ pub fn lhs(l: &Lhs, style: Style) -> String {
     }
 }
 
+/// The steps of a gradient as shown: a block that opens with a continuation
+/// (`= …`, when nothing was held constant) opens with `dF = …` instead, so
+/// that every block reads on its own.
+pub fn gradient_steps(g: &Gradient, function: &str) -> Vec<Step> {
+    let mut steps = g.steps.clone();
+    if let Some(first) = steps.first_mut()
+        && first.lhs == Lhs::Same
+    {
+        first.lhs = Lhs::Differential(function.to_string());
+    }
+    steps
+}
+
 /// A step as one equation, `dL = tr(Gᵀ dY)`.
 pub fn equation(s: &Step, style: Style) -> String {
     format!("{} {}", lhs(&s.lhs, style), text::show(&s.expr, style))
@@ -38,7 +51,28 @@ fn width(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Lines `(left, rule)` with the rules aligned in one column.
+/// Text as the style wants it: Unicode, or its ASCII form.
+fn styled(s: &str, style: Style) -> String {
+    if style.ascii {
+        text::ascii(s)
+    } else {
+        s.to_string()
+    }
+}
+
+/// A rule name as the style wants it: in ASCII if asked, dimmed in colour.
+fn rule(r: &str, style: Style) -> String {
+    let r = styled(r, style);
+    if style.color && !r.is_empty() {
+        let dim = anstyle::Style::new().dimmed();
+        format!("{dim}{r}{dim:#}")
+    } else {
+        r
+    }
+}
+
+/// Lines `(left, rule)` with the rules aligned in one column. The rule is
+/// already styled; only the left part's width counts.
 fn aligned(lines: &[(String, String)], out: &mut String) {
     let col = lines
         .iter()
@@ -58,11 +92,11 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
     }
 }
 
-fn shape_text(s: &Shape) -> String {
+fn shape_text(s: &Shape, style: Style) -> String {
     if s.is_scalar() {
         "scalar".to_string()
     } else {
-        s.to_string()
+        styled(&s.to_string(), style)
     }
 }
 
@@ -75,32 +109,36 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         .variables_in_order()
         .iter()
         .filter_map(|v| {
-            p.env
-                .get(v)
-                .map(|i| format!("{}: {}", text::name(v, style), shape_text(&i.shape)))
+            p.env.get(v).map(|i| {
+                let sym = if i.symmetric { "sym " } else { "" };
+                format!(
+                    "{}: {sym}{}",
+                    text::name(v, style),
+                    shape_text(&i.shape, style)
+                )
+            })
         })
         .collect();
-    // The shapes are listed in full below, so a `where` clause is not repeated.
-    let expr = p.source.split(" where ").next().unwrap_or(&p.source).trim();
-    out.push_str(&format!("{expr}    where {}\n", shapes.join(", ")));
+    // The input's own `where` clause is replaced by the complete one.
+    let source = match p.source.find(" where ") {
+        Some(i) => &p.source[..i],
+        None => &p.source,
+    };
+    out.push_str(&format!(
+        "{}    where {}\n",
+        styled(source.trim(), style),
+        shapes.join(", ")
+    ));
     let defs: Vec<String> = der
         .definitions
         .iter()
         .map(|d| match &d.value {
             Some(v) => format!("{} = {}", text::name(&d.name, style), text::show(v, style)),
-            None if style.ascii => {
-                format!(
-                    "{} = {} ({})",
-                    d.name,
-                    d.meaning.replace('∂', "d"),
-                    shape_text(&d.shape)
-                )
-            }
             None => format!(
                 "{} = {} ({})",
                 text::name(&d.name, style),
-                d.meaning,
-                shape_text(&d.shape)
+                styled(&d.meaning, style),
+                shape_text(&d.shape, style)
             ),
         })
         .collect();
@@ -117,7 +155,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     let pre: Vec<(String, String)> = der
         .preamble
         .iter()
-        .map(|s| (equation(s, style), s.rule.clone()))
+        .map(|s| (equation(s, style), rule(&s.rule, style)))
         .collect();
     aligned(&pre, &mut out);
     for g in der.backprop.iter().chain(&der.gradients) {
@@ -125,7 +163,8 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         let head = format!("{}:", partial(&der.function, &g.wrt, style));
         let indent = " ".repeat(width(&head) + 1);
         let mut lines = Vec::new();
-        for (i, s) in g.steps.iter().enumerate() {
+        let steps = gradient_steps(g, &der.function);
+        for (i, s) in steps.iter().enumerate() {
             let eq = equation(s, style);
             let prefix = if i == 0 {
                 format!("{head} ")
@@ -134,8 +173,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             };
             let eq = if matches!(s.lhs, Lhs::Same) {
                 // Continuation lines line up their `=` under the first line's.
-                let first = g
-                    .steps
+                let first = steps
                     .first()
                     .map(|f| width(&lhs(&f.lhs, style)))
                     .unwrap_or(2);
@@ -143,19 +181,24 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             } else {
                 eq
             };
-            lines.push((format!("{prefix}{eq}"), s.rule.clone()));
+            lines.push((format!("{prefix}{eq}"), rule(&s.rule, style)));
         }
         aligned(&lines, &mut out);
     }
     out.push('\n');
-    for g in &der.gradients {
-        out.push_str(&format!(
-            "{} = {}    ({})\n",
-            partial(&der.function, &g.wrt, style),
-            text::show(&g.result, style),
-            shape_text(&g.shape)
-        ));
-    }
+    let results: Vec<(String, String)> = der
+        .gradients
+        .iter()
+        .map(|g| {
+            let lhs = format!(
+                "{} = {}",
+                partial(&der.function, &g.wrt, style),
+                text::show(&g.result, style)
+            );
+            (lhs, format!("({})", shape_text(&g.shape, style)))
+        })
+        .collect();
+    aligned(&results, &mut out);
     if let Some(c) = check {
         out.push_str(&check_line(c));
         out.push('\n');

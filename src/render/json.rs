@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::engine::Derivation;
-use crate::render::derivation::equation;
+use crate::render::derivation::{equation, gradient_steps};
 use crate::render::numpy::{self, Lib};
 use crate::render::{latex, text};
 use crate::shape::{Dim, Shape};
@@ -18,19 +18,6 @@ fn dim(d: &Dim) -> Value {
 
 fn shape(s: &Shape) -> Value {
     json!([dim(&s.rows), dim(&s.cols)])
-}
-
-fn latex_lhs(l: &crate::engine::Lhs, f: &str) -> String {
-    use crate::engine::Lhs;
-    match l {
-        Lhs::Differential(g) => format!("\\mathrm{{d}}{} =", latex::name(g)),
-        Lhs::Same => "=".to_string(),
-        Lhs::Gradient(g, v) => format!(
-            "\\Rightarrow \\frac{{\\partial {}}}{{\\partial {}}} =",
-            latex::name(if g.is_empty() { f } else { g }),
-            latex::name(v)
-        ),
-    }
 }
 
 /// The JSON object of a derivation.
@@ -57,37 +44,29 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
     let preamble: Vec<Value> = der
         .preamble
         .iter()
-        .map(|s| {
-            json!({"text": equation(s, style), "latex": format!("{} {}", latex_lhs(&s.lhs, &der.function), latex::show(&s.expr)), "rule": s.rule})
-        })
+        .map(|s| json!({"text": equation(s, style), "latex": latex::equation(s), "rule": s.rule}))
         .collect();
     let gradients: Vec<Value> = der
         .gradients
         .iter()
         .map(|g| {
-            let steps: Vec<Value> = g
-                .steps
+            let steps: Vec<Value> = gradient_steps(g, &der.function)
                 .iter()
                 .map(|s| {
                     json!({
                         "text": equation(s, style),
-                        "latex": format!("{} {}", latex_lhs(&s.lhs, &der.function), latex::show(&s.expr)),
+                        "latex": latex::equation(s),
                         "rule": s.rule,
                     })
                 })
                 .collect();
-            let mut code = numpy::code_with(&g.result, &der.bindings, &p.env, Lib::Numpy);
-            if g.shape.is_scalar() && p.env.get(&g.wrt).is_some_and(|i| i.kind == crate::shape::Kind::Scalar) {
-                // A scalar variable's gradient is a number, not a 1×1 array.
-                code = format!("np.squeeze({code})");
-            }
             json!({
                 "wrt": g.wrt,
                 "shape": shape(&g.shape),
                 "text": text::show(&g.result, style),
                 "latex": latex::show(&g.result),
-                "numpy": code,
-                "torch": numpy::code_with(&g.result, &der.bindings, &p.env, Lib::Torch),
+                "numpy": numpy::gradient_code(g, &der.bindings, &p.env, Lib::Numpy),
+                "torch": numpy::gradient_code(g, &der.bindings, &p.env, Lib::Torch),
                 "steps": steps,
             })
         })

@@ -1,5 +1,7 @@
 //! Terms as LaTeX: `G W^{\top}`, `X^{-1}`, `\odot`, `\operatorname{tr}`.
 
+use crate::engine::{Derivation, Lhs, Step};
+use crate::render::derivation::gradient_steps;
 use crate::term::{Func, Term};
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,7 +29,8 @@ pub fn name(n: &str) -> String {
     };
     const GREEK: &[&str] = &[
         "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-        "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
+        "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
+        "omega",
     ];
     let base = if GREEK.contains(&base) {
         format!("\\{base}")
@@ -201,11 +204,77 @@ fn write(t: &Term, out: &mut String) {
     }
 }
 
-/// A derivation as a LaTeX `align*` block.
-pub fn derivation(der: &crate::engine::Derivation) -> String {
-    use crate::engine::Lhs;
-    let f = name(&der.function);
-    let lhs = |l: &Lhs| match l {
+/// Text for `\text{…}`: LaTeX's special characters escaped, and the
+/// mathematics written in Unicode inside rule names (`d(Aᵀ) = (dA)ᵀ`,
+/// `A⁻¹`, `⊙`, `∂`) switched to inline math, so that `pdflatex` accepts it.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(first) = superscript(c) {
+            let mut run = String::from(first);
+            while let Some(r) = chars.peek().and_then(|&n| superscript(n)) {
+                run.push_str(r);
+                chars.next();
+            }
+            out.push_str(&format!("$^{{{run}}}$"));
+            continue;
+        }
+        match c {
+            '\\' => out.push_str(r"\textbackslash{}"),
+            '{' | '}' | '_' | '#' | '&' | '%' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '^' => out.push_str(r"\^{}"),
+            '~' => out.push_str(r"\~{}"),
+            '<' => out.push_str("$<$"),
+            '>' => out.push_str("$>$"),
+            '|' => out.push_str(r"$\vert$"),
+            c if c.is_ascii() => out.push(c),
+            '−' => out.push_str("$-$"),
+            '⊙' => out.push_str(r"$\odot$"),
+            '⊘' => out.push_str(r"$\oslash$"),
+            '∂' => out.push_str(r"$\partial$"),
+            '⇒' => out.push_str(r"$\Rightarrow$"),
+            '×' => out.push_str(r"$\times$"),
+            '·' => out.push_str(r"$\cdot$"),
+            '‖' => out.push_str(r"$\Vert$"),
+            '𝟙' => out.push_str(r"$\mathbf{1}$"),
+            '…' => out.push_str(r"\dots{}"),
+            'Σ' => out.push_str(r"$\Sigma$"),
+            c => match crate::render::text::greek_name(c) {
+                Some(g) => out.push_str(&format!("$\\{g}$")),
+                None => out.push('?'),
+            },
+        }
+    }
+    out
+}
+
+/// The LaTeX of a superscript character (`ᵀ` → `\top`).
+fn superscript(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ᵀ' => r"\top",
+        '⁻' => "-",
+        '⁰' => "0",
+        '¹' => "1",
+        '²' => "2",
+        '³' => "3",
+        '⁴' => "4",
+        '⁵' => "5",
+        '⁶' => "6",
+        '⁷' => "7",
+        '⁸' => "8",
+        '⁹' => "9",
+        _ => return None,
+    })
+}
+
+/// The left-hand side of a step, without its `=`: `\mathrm{d}L`,
+/// `\Rightarrow \frac{\partial L}{\partial X}`, or nothing for a continuation.
+pub fn lhs(l: &Lhs) -> String {
+    match l {
         Lhs::Differential(g) => format!("\\mathrm{{d}}{}", name(g)),
         Lhs::Same => String::new(),
         Lhs::Gradient(g, v) => format!(
@@ -213,34 +282,68 @@ pub fn derivation(der: &crate::engine::Derivation) -> String {
             name(g),
             name(v)
         ),
-    };
+    }
+}
+
+/// A step as one equation, `\mathrm{d}L = \operatorname{tr}\left(G^{\top} \mathrm{d}Y\right)`.
+pub fn equation(s: &Step) -> String {
+    let l = lhs(&s.lhs);
+    if l.is_empty() {
+        format!("= {}", show(&s.expr))
+    } else {
+        format!("{l} = {}", show(&s.expr))
+    }
+}
+
+/// The LaTeX of a symbol's meaning such as `∂L/∂Y`: a fraction of partials.
+fn meaning(m: &str) -> String {
+    match m.strip_prefix('∂').and_then(|r| r.split_once("/∂")) {
+        Some((f, y)) => format!(
+            "\\frac{{\\partial {}}}{{\\partial {}}}",
+            name(&crate::render::text::ascii(f)),
+            name(&crate::render::text::ascii(y))
+        ),
+        None => format!("\\text{{{}}}", text(m)),
+    }
+}
+
+/// A derivation as a LaTeX `align*` block (needs `amsmath`): the introduced
+/// symbols, the shared differential, then each gradient's steps with their
+/// rules in a second column, each block ending in its result.
+pub fn derivation(der: &Derivation) -> String {
     let mut lines = Vec::new();
     for d in &der.definitions {
-        if let Some(v) = &d.value {
-            lines.push(format!("{} &= {}", name(&d.name), show(v)));
-        }
+        let rhs = match &d.value {
+            Some(v) => show(v),
+            None => meaning(&d.meaning),
+        };
+        lines.push(format!("{} &= {}", name(&d.name), rhs));
     }
-    for s in &der.preamble {
-        lines.push(format!(
+    // Line breaks: a little space before each gradient's block.
+    let mut breaks = vec![" \\\\\n"; lines.len()];
+    let step = |s: &Step| {
+        format!(
             "{} &= {} && \\text{{{}}}",
             lhs(&s.lhs),
             show(&s.expr),
-            s.rule
-        ));
-    }
+            text(&s.rule)
+        )
+    };
+    lines.extend(der.preamble.iter().map(step));
+    breaks.resize(lines.len(), " \\\\\n");
     for g in &der.gradients {
-        for s in &g.steps {
-            lines.push(format!(
-                "{} &= {} && \\text{{{}}}",
-                lhs(&s.lhs),
-                show(&s.expr),
-                s.rule
-            ));
+        if let Some(b) = breaks.last_mut() {
+            *b = " \\\\[1ex]\n";
+        }
+        lines.extend(gradient_steps(g, &der.function).iter().map(step));
+        breaks.resize(lines.len(), " \\\\\n");
+    }
+    let mut body = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        body.push_str(l);
+        if i + 1 < lines.len() {
+            body.push_str(breaks[i]);
         }
     }
-    let _ = f;
-    format!(
-        "\\begin{{align*}}\n{}\n\\end{{align*}}\n",
-        lines.join(" \\\\\n")
-    )
+    format!("\\begin{{align*}}\n{body}\n\\end{{align*}}\n")
 }

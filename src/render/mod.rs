@@ -1,6 +1,7 @@
 //! Renderers: terms and derivations as text, LaTeX, JSON and code.
 
 pub mod components;
+pub mod cse;
 pub mod derivation;
 pub mod json;
 pub mod latex;

@@ -1,6 +1,12 @@
-//! Terms as NumPy and PyTorch expressions over the variable names.
+//! Terms as NumPy and PyTorch expressions over the variable names, and
+//! whole Python functions with common subexpressions bound once.
 
-use crate::shape::{Dim, Env, Shape};
+use std::collections::HashMap;
+
+use crate::engine::{Derivation, Gradient};
+use crate::render::cse;
+use crate::render::text::{self, Style};
+use crate::shape::{Dim, Env, Kind, Shape};
 use crate::term::{Func, Term};
 
 /// Which array library the code is for.
@@ -24,33 +30,77 @@ enum Prec {
 
 /// The Python expression of `t`, for variables bound to arrays of the shapes in `env`.
 pub fn code(t: &Term, env: &Env, lib: Lib) -> String {
-    Writer { env, lib }.expr(t).0
+    let names = HashMap::new();
+    Writer {
+        env,
+        lib,
+        names: &names,
+    }
+    .expr(t)
+    .0
+}
+
+/// The Python name of a variable: its ASCII name, except that a name which
+/// is a Python keyword (`lambda`) gets a trailing underscore.
+pub fn py_name(n: &str) -> String {
+    if n == "lambda" {
+        "lambda_".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// The Python expression of a gradient: [`code`] of its result, squeezed to
+/// a number when the variable is a scalar (a 1×1 array otherwise).
+pub fn gradient_code(g: &Gradient, bindings: &[(String, Term)], env: &Env, lib: Lib) -> String {
+    finish(g, env, lib, code_with(&g.result, bindings, env, lib))
+}
+
+fn finish(g: &Gradient, env: &Env, lib: Lib, code: String) -> String {
+    if g.shape.is_scalar() && env.get(&g.wrt).is_some_and(|i| i.kind == Kind::Scalar) {
+        format!("{}.squeeze({code})", lib.module())
+    } else {
+        code
+    }
+}
+
+impl Lib {
+    /// The module name the code refers to (`np` or `torch`).
+    pub fn module(self) -> &'static str {
+        match self {
+            Lib::Numpy => "np",
+            Lib::Torch => "torch",
+        }
+    }
 }
 
 struct Writer<'a> {
     env: &'a Env,
     lib: Lib,
+    /// Sub-terms already bound to temporaries.
+    names: &'a HashMap<Term, String>,
 }
 
 impl Writer<'_> {
     fn m(&self) -> &'static str {
-        match self.lib {
-            Lib::Numpy => "np",
-            Lib::Torch => "torch",
-        }
+        self.lib.module()
     }
 
-    /// A Python expression of a dimension's size.
+    /// A Python expression of a dimension's size, read from the shape of a
+    /// variable that has it.
     fn size(&self, d: &Dim) -> String {
         match d {
             Dim::Lit(n) => n.to_string(),
             Dim::Sym(s) => {
                 for (name, v) in &self.env.vars {
+                    if v.kind == Kind::Scalar {
+                        continue;
+                    }
                     if v.shape.rows == *d {
-                        return format!("{name}.shape[0]");
+                        return format!("{}.shape[0]", py_name(name));
                     }
                     if v.shape.cols == *d {
-                        return format!("{name}.shape[1]");
+                        return format!("{}.shape[1]", py_name(name));
                     }
                 }
                 s.clone()
@@ -58,8 +108,28 @@ impl Writer<'_> {
         }
     }
 
+    /// `dtype=…` for a new PyTorch tensor: `torch.eye(n)` is float32, and
+    /// `@` refuses to mix it with the float64 tensors of the variables.
+    fn dtype(&self) -> String {
+        match self.lib {
+            Lib::Numpy => String::new(),
+            Lib::Torch => self
+                .env
+                .vars
+                .iter()
+                .find(|(_, v)| v.kind != Kind::Scalar)
+                .map(|(n, _)| format!(", dtype={}.dtype", py_name(n)))
+                .unwrap_or_default(),
+        }
+    }
+
     fn shape_args(&self, s: &Shape) -> String {
-        format!("({}, {})", self.size(&s.rows), self.size(&s.cols))
+        format!(
+            "({}, {}){}",
+            self.size(&s.rows),
+            self.size(&s.cols),
+            self.dtype()
+        )
     }
 
     fn wrap(&self, t: &Term, min: Prec) -> String {
@@ -72,12 +142,18 @@ impl Writer<'_> {
     }
 
     fn expr(&self, t: &Term) -> (String, Prec) {
+        if let Some(n) = self.names.get(t) {
+            return (n.clone(), Prec::Atom);
+        }
         let m = self.m();
         match t {
-            Term::Var(n) => (n.clone(), Prec::Atom),
+            Term::Var(n) => (py_name(n), Prec::Atom),
             Term::Num(n) if n.0 < 0.0 => (n.to_string(), Prec::Unary),
             Term::Num(n) => (n.to_string(), Prec::Atom),
-            Term::Identity(d) => (format!("{m}.eye({})", self.size(d)), Prec::Atom),
+            Term::Identity(d) => (
+                format!("{m}.eye({}{})", self.size(d), self.dtype()),
+                Prec::Atom,
+            ),
             Term::Ones(s) => (format!("{m}.ones({})", self.shape_args(s)), Prec::Atom),
             Term::Zero(s) => (format!("{m}.zeros({})", self.shape_args(s)), Prec::Atom),
             Term::Neg(a) => (format!("-{}", self.wrap(a, Prec::Unary)), Prec::Unary),
@@ -231,33 +307,79 @@ pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a 
         .collect()
 }
 
-/// One Python function per gradient, `def grad_X(X, W, B, G): return …`.
-pub fn functions(der: &crate::engine::Derivation, lib: Lib) -> String {
+/// The Python statements of a function returning `t`: every common
+/// subexpression bound once to a temporary (`tmp0`, `tmp1`, …, names the
+/// language cannot give a variable), in dependency order, then `return …`.
+pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String) {
+    let mut names: HashMap<Term, String> = HashMap::new();
+    let mut lines = Vec::new();
+    for (i, s) in cse::shared(t).into_iter().enumerate() {
+        let rhs = Writer {
+            env,
+            lib,
+            names: &names,
+        }
+        .expr(&s)
+        .0;
+        let tmp = format!("tmp{i}");
+        lines.push(format!("{indent}{tmp} = {rhs}"));
+        names.insert(s, tmp);
+    }
+    let ret = Writer {
+        env,
+        lib,
+        names: &names,
+    }
+    .expr(t)
+    .0;
+    (lines, ret)
+}
+
+/// The parameters of every generated function: the variables in order of
+/// appearance, then the gradients of the unknown functions (`G`).
+pub fn params(der: &Derivation) -> Vec<String> {
+    let mut params: Vec<String> = der.problem.term.variables_in_order();
+    for d in &der.definitions {
+        if d.value.is_none() && !params.contains(&d.name) {
+            params.push(d.name.clone());
+        }
+    }
+    params.iter().map(|p| py_name(p)).collect()
+}
+
+/// One Python function per gradient, `def grad_X(X, W, B, G): return …`,
+/// with common subexpressions bound once to temporaries.
+pub fn functions(der: &Derivation, lib: Lib) -> String {
     let env = &der.problem.env;
     let mut out = String::new();
     out.push_str(match lib {
         Lib::Numpy => "import numpy as np\n",
         Lib::Torch => "import torch\n",
     });
-    let mut params: Vec<String> = der.problem.term.variables_in_order();
-    for d in &der.definitions {
-        if d.value.is_none() {
-            params.push(d.name.clone());
-        }
-    }
+    let params = params(der);
     for g in &der.gradients {
-        let lets: String = needed_bindings(&g.result, &der.bindings)
+        let (mut lines, ret) = body(&g.result, env, lib, "    ");
+        // Named intermediates (layer by layer) come first, in evaluation order.
+        let lets: Vec<String> = needed_bindings(&g.result, &der.bindings)
             .iter()
-            .map(|(n, v)| format!("    {n} = {}\n", code(v, env, lib)))
+            .map(|(n, v)| format!("    {n} = {}", code(v, env, lib)))
             .collect();
+        lines.splice(0..0, lets);
         out.push_str(&format!(
-            "\n\ndef grad_{}({}):\n    \"\"\"∂{}/∂{}\"\"\"\n{lets}    return {}\n",
-            g.wrt,
+            "\n\ndef grad_{}({}):\n    \"\"\"{}\"\"\"\n",
+            py_name(&g.wrt),
             params.join(", "),
-            der.function,
-            g.wrt,
-            code(&g.result, env, lib)
+            text::ascii(&format!(
+                "∂{}/∂{}",
+                text::name(&der.function, Style::default()),
+                text::name(&g.wrt, Style::default())
+            ))
         ));
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+        out.push_str(&format!("    return {}\n", finish(g, env, lib, ret)));
     }
     out
 }

@@ -8,6 +8,9 @@ use crate::term::{Func, Term};
 pub struct Style {
     /// Plain ASCII instead of Unicode.
     pub ascii: bool,
+    /// ANSI colour (rule names dimmed). The caller decides: only on a
+    /// terminal, and never with `NO_COLOR`.
+    pub color: bool,
 }
 
 /// Binding strength, loosest first.
@@ -48,6 +51,7 @@ pub fn name(n: &str, style: Style) -> String {
         "rho" => "ρ",
         "sigma" => "σ",
         "tau" => "τ",
+        "upsilon" => "υ",
         "phi" => "φ",
         "chi" => "χ",
         "psi" => "ψ",
@@ -56,6 +60,102 @@ pub fn name(n: &str, style: Style) -> String {
         _ => return n.to_string(),
     };
     format!("{greek}{rest}")
+}
+
+/// The ASCII form of mathematical text written with Unicode symbols, for
+/// strings that are not terms (rule names such as `d(Aᵀ) = (dA)ᵀ`, the
+/// meaning `∂L/∂Y` of a symbol, shapes `n×m`): a run of superscripts becomes
+/// `^…` (`A⁻¹` → `A^-1`, `Aᵀ` → `A^T`), Greek letters their names, and every
+/// other symbol its spelling in the input language.
+pub fn ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if superscript(c).is_some() {
+            out.push('^');
+            let mut run = String::new();
+            run.push_str(superscript(c).unwrap_or_default());
+            while let Some(r) = chars.peek().and_then(|&n| superscript(n)) {
+                run.push_str(r);
+                chars.next();
+            }
+            if run.len() > 1 && chars.peek().is_some_and(|n| n.is_alphanumeric()) {
+                out.push_str(&format!("({run})"));
+            } else {
+                out.push_str(&run);
+            }
+            continue;
+        }
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '−' => out.push('-'),
+            '⊙' => out.push_str(".*"),
+            '⊘' => out.push_str("./"),
+            '∂' => out.push('d'),
+            '⇒' => out.push_str("=>"),
+            '×' => out.push('x'),
+            '·' => out.push('*'),
+            '‖' => out.push_str("||"),
+            '𝟙' => out.push_str("ones"),
+            '…' => out.push_str("..."),
+            'Σ' => out.push_str("sum"),
+            c => match greek_name(c) {
+                Some(g) => out.push_str(g),
+                None => out.push('?'),
+            },
+        }
+    }
+    out
+}
+
+/// The ASCII of a superscript character (`ᵀ` → `T`, `⁻` → `-`, `²` → `2`).
+fn superscript(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ᵀ' => "T",
+        '⁻' => "-",
+        '⁰' => "0",
+        '¹' => "1",
+        '²' => "2",
+        '³' => "3",
+        '⁴' => "4",
+        '⁵' => "5",
+        '⁶' => "6",
+        '⁷' => "7",
+        '⁸' => "8",
+        '⁹' => "9",
+        _ => return None,
+    })
+}
+
+/// The ASCII name of a Greek letter (`σ` → `sigma`, `ℓ` → `ell`).
+pub fn greek_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        'α' => "alpha",
+        'β' => "beta",
+        'γ' => "gamma",
+        'δ' => "delta",
+        'ε' => "epsilon",
+        'ζ' => "zeta",
+        'η' => "eta",
+        'θ' => "theta",
+        'ι' => "iota",
+        'κ' => "kappa",
+        'λ' => "lambda",
+        'μ' => "mu",
+        'ν' => "nu",
+        'ξ' => "xi",
+        'π' => "pi",
+        'ρ' => "rho",
+        'σ' => "sigma",
+        'τ' => "tau",
+        'υ' => "upsilon",
+        'φ' => "phi",
+        'χ' => "chi",
+        'ψ' => "psi",
+        'ω' => "omega",
+        'ℓ' => "ell",
+        _ => return None,
+    })
 }
 
 fn sup(k: i64) -> String {
