@@ -2,7 +2,10 @@
 #![allow(clippy::result_large_err)] // see the note in lib.rs
 
 mod cli;
+mod equiv_cmd;
 mod grad_cmd;
+mod repl;
+mod simplify_cmd;
 
 use clap::Parser;
 
