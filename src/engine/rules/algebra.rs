@@ -122,7 +122,9 @@ fn trace_rotate(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
-/// tr(Aᵀ) = tr(A)  (Matrix Cookbook (13)).
+/// tr(Aᵀ) = tr(A)  (Matrix Cookbook (13)); for a product,
+/// tr(A₁ … Aₖ) = tr(Aₖᵀ … A₁ᵀ), which transposed once more is the product
+/// again, so each chain adds one node.
 fn trace_of_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let Some(x) = plain_trace(eg, node) else {
         return vec![];
@@ -135,6 +137,13 @@ fn trace_of_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 from: p::tr(whole(inner)),
                 to: p::tr(p::c(*a)),
             }),
+            Math::Mul(fs) => {
+                let (from, to) = transpose_chain(eg, fs);
+                Some(Proposal {
+                    from: p::tr(p::mul(from)),
+                    to: p::tr(to),
+                })
+            }
             _ => None,
         })
         .collect()
@@ -177,18 +186,32 @@ fn scalar_transpose(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     }]
 }
 
-/// The terms of a sum in class `c` that does not contain `c` itself.
-fn sum_in(eg: &EG, c: Id) -> Option<Vec<Id>> {
-    let c = eg.find(c);
+/// Whether `node` of class `id` has `id` among its operands (`A` holding
+/// `A + B − B`): a true but useless equation that the rules below leave alone.
+fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
+    let id = eg.find(id);
+    node.children().iter().any(|&c| eg.find(c) == id)
+}
+
+/// The terms of a sum in class `c` that contains neither `c` nor `parent`
+/// (the class it would be spliced or multiplied out into).
+fn sum_in(eg: &EG, c: Id, parent: Id) -> Option<Vec<Id>> {
+    let (c, parent) = (eg.find(c), eg.find(parent));
     eg[c].nodes.iter().find_map(|n| match n {
-        Math::Add(ts) if ts.iter().all(|&t| eg.find(t) != c) => Some(ts.to_vec()),
+        Math::Add(ts) if ts.iter().all(|&t| !matches!(eg.find(t), x if x == c || x == parent)) => {
+            Some(ts.to_vec())
+        }
         _ => None,
     })
 }
 
-/// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that do not
-/// contain their own class.
-fn flatten(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+/// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that contain
+/// neither their own class nor the class of the parent.
+fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    let id = eg.find(id);
     let (fs, is_mul) = match node {
         Math::Mul(fs) => (fs, true),
         Math::Add(ts) => (ts, false),
@@ -201,7 +224,7 @@ fn flatten(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
             };
-            if nested.iter().any(|&g| eg.find(g) == fc) {
+            if nested.iter().any(|&g| matches!(eg.find(g), x if x == fc || x == id)) {
                 continue;
             }
             let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
@@ -252,6 +275,9 @@ fn coefficient(eg: &EG, id: Id) -> (f64, Id) {
 
 /// 2A + 3A = 5A, A − A = 0.
 fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Add(ts) = node else { return vec![] };
     let terms: Vec<(f64, Id)> = ts.iter().map(|&t| coefficient(eg, t)).collect();
     let mut bases: Vec<(Id, f64)> = Vec::new();
@@ -289,8 +315,11 @@ fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 /// A(B + C)D = ABD + ACD, s(A + B) = sA + sB, −(A + B) = −A − B.
-fn distribute_sum(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let sum_in = |c: Id| sum_in(eg, c);
+fn distribute_sum(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    let sum_in = |c: Id| sum_in(eg, c, id);
     let sum_pat = |ts: &[Id]| p::add(ts.iter().map(|&t| p::c(t)).collect());
     match node {
         Math::Mul(fs) => {
@@ -335,7 +364,10 @@ fn distribute_sum(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 
 /// A + B = B + A and A ⊙ B = B ⊙ A, as one canonical order of the operands
 /// (by e-class id) rather than every permutation.
-fn commute(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn commute(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     match node {
         Math::Add(ts) => {
             let mut sorted: Vec<Id> = ts.iter().map(|&t| eg.find(t)).collect();
