@@ -1,6 +1,6 @@
 // Equivalence queries: a proof from the rewrite rules, a numeric
 // counterexample, or "unknown" with the reason.
-use matdiff::{Equivalence, equivalent, equivalence::counterexample_text, render::text::Style};
+use matdiff::{Equivalence, equivalence::counterexample_text, equivalent, render::text::Style};
 
 fn main() -> Result<(), matdiff::Error> {
     // The cyclic property of the trace proves it; the proof is a list of

@@ -2,7 +2,12 @@
 use matdiff::{Format, simplify};
 
 fn main() -> Result<(), matdiff::Error> {
-    for expr in ["tr(Xᵀ) + 0", "X(A + B) - XA", "2X + 3X - X", "tr(AB) - tr(BA)"] {
+    for expr in [
+        "tr(Xᵀ) + 0",
+        "X(A + B) - XA",
+        "2X + 3X - X",
+        "tr(AB) - tr(BA)",
+    ] {
         let s = simplify(expr)?;
         print!("{}", s.render(Format::Text));
         println!();

@@ -503,7 +503,10 @@ impl Session {
     /// };
     /// assert_eq!(proof.steps[0].rule, "cyclic property of the trace");
     /// assert!(matches!(s.equivalent("tr(ABC)", "tr(ACB)").unwrap(), Equivalence::Refuted(_)));
-    /// assert!(s.equivalent("XW", "(XW)ᵀ").is_err()); // n×p against p×n
+    /// // The two sides are checked together: here X and W must be square.
+    /// assert!(matches!(s.equivalent("XW", "(XW)ᵀ").unwrap(), Equivalence::Refuted(_)));
+    /// let declared = Session::with_lets(&["X: 2×3".to_string()]);
+    /// assert!(declared.equivalent("X", "Xᵀ").is_err()); // 2×3 against 3×2
     /// ```
     pub fn equivalent(&self, a: &str, b: &str) -> Result<Equivalence> {
         let (left, right, env) = self.check_pair(a, b)?;
@@ -630,7 +633,7 @@ pub fn grad(expr: &str, wrt: &str) -> Result<Gradient> {
 /// use matdiff::{Format, differential, render};
 ///
 /// let d = differential("tr(Xᵀ A X)").unwrap();
-/// assert_eq!(render(&d.result, &d.problem.env, Format::Text), "tr(dXᵀ A X + Xᵀ A dX)");
+/// assert_eq!(render(&d.result, &d.problem.env, Format::Text), "tr(dXᵀ A X + Xᵀ dA X + Xᵀ A dX)");
 /// ```
 pub fn differential(expr: &str) -> Result<Rewriting> {
     Session::new().differential(expr)

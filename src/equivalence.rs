@@ -105,7 +105,12 @@ pub fn steps_text(start: &Term, steps: &[Rewrite], style: Style) -> String {
     let first = text::show(start, style);
     let lines: Vec<(String, &str)> = steps
         .iter()
-        .map(|s| (format!("  = {}", text::show(&s.term, style)), s.rule.as_str()))
+        .map(|s| {
+            (
+                format!("  = {}", text::show(&s.term, style)),
+                s.rule.as_str(),
+            )
+        })
         .collect();
     let col = lines
         .iter()
@@ -129,7 +134,9 @@ fn matrix_text(m: &DMatrix<f64>) -> String {
     }
     let rows: Vec<String> = (0..m.nrows())
         .map(|i| {
-            let cells: Vec<String> = (0..m.ncols()).map(|j| format!("{:7.3}", m[(i, j)])).collect();
+            let cells: Vec<String> = (0..m.ncols())
+                .map(|j| format!("{:7.3}", m[(i, j)]))
+                .collect();
             format!("[{}]", cells.join(" "))
         })
         .collect();
@@ -159,10 +166,7 @@ pub fn counterexample_text(c: &Counterexample, style: Style) -> String {
     }
     line("left", &c.left);
     line("right", &c.right);
-    out.push_str(&format!(
-        "  relative difference {:.2e}\n",
-        c.rel_difference
-    ));
+    out.push_str(&format!("  relative difference {:.2e}\n", c.rel_difference));
     out
 }
 

@@ -35,16 +35,16 @@ pub mod unify;
 pub mod verify;
 
 pub use api::{
-    Format, Rewriting, Session, differential, equivalent, grad, render, render_derivation,
-    shapes, simplify,
+    Format, Rewriting, Session, differential, equivalent, grad, render, render_derivation, shapes,
+    simplify,
 };
 pub use check::check;
 pub use equivalence::{Equivalence, Proof, Rewrite};
 pub use error::{Error, Result};
-pub use parse::parse;
 pub use numeric::{
     CheckReport, Comparison, Counterexample, EvalError, Values, check_gradient, compare,
 };
+pub use parse::parse;
 pub use problem::Problem;
 pub use shape::{Dim, Env, Kind, Shape, VarInfo};
 pub use term::{Func, Number, Term};

@@ -55,7 +55,8 @@ fn parse_line(line: &str) -> Result<Line<'_>, Error> {
         Some(i) => (&line[..i], line[i..].trim()),
         None => (line, ""),
     };
-    let needs_arg = |what: &str| Error::Usage(format!("`{cmd}` needs {what}; :help lists the commands"));
+    let needs_arg =
+        |what: &str| Error::Usage(format!("`{cmd}` needs {what}; :help lists the commands"));
     let arg = |what: &str| {
         if rest.is_empty() {
             Err(needs_arg(what))
@@ -142,18 +143,17 @@ pub fn run() -> i32 {
 /// Prints an answer; errors go to standard output too, since in a session
 /// they are the answer to the line.
 fn show(result: Result<String, Error>, color: bool) -> i32 {
-    let mut out = std::io::stdout().lock();
-    let status = match result {
-        Ok(text) => {
-            let _ = out.write_all(text.as_bytes());
-            0
-        }
-        Err(e) => {
-            let _ = out.write_all(e.render(color, 80).as_bytes());
-            e.exit_code()
-        }
+    let (text, status) = match result {
+        Ok(text) => (text, 0),
+        Err(e) => (e.render(color, 80), e.exit_code()),
     };
-    let _ = out.flush();
+    if !text.is_empty() {
+        let mut out = std::io::stdout().lock();
+        // A blank line between answers keeps a transcript readable.
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.write_all(b"\n");
+        let _ = out.flush();
+    }
     status
 }
 
@@ -191,7 +191,10 @@ fn interactive(session: &mut Session) -> i32 {
         let _ = editor.load_history(h);
     }
     let color = std::env::var_os("NO_COLOR").is_none();
-    println!("matdiff {} — :help lists the commands", env!("CARGO_PKG_VERSION"));
+    println!(
+        "matdiff {} — :help lists the commands",
+        env!("CARGO_PKG_VERSION")
+    );
     loop {
         match editor.readline("matdiff> ") {
             Ok(line) => {

@@ -198,7 +198,11 @@ fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
 fn sum_in(eg: &EG, c: Id, parent: Id) -> Option<Vec<Id>> {
     let (c, parent) = (eg.find(c), eg.find(parent));
     eg[c].nodes.iter().find_map(|n| match n {
-        Math::Add(ts) if ts.iter().all(|&t| !matches!(eg.find(t), x if x == c || x == parent)) => {
+        Math::Add(ts)
+            if ts
+                .iter()
+                .all(|&t| !matches!(eg.find(t), x if x == c || x == parent)) =>
+        {
             Some(ts.to_vec())
         }
         _ => None,
@@ -224,7 +228,10 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
             };
-            if nested.iter().any(|&g| matches!(eg.find(g), x if x == fc || x == id)) {
+            if nested
+                .iter()
+                .any(|&g| matches!(eg.find(g), x if x == fc || x == id))
+            {
                 continue;
             }
             let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
