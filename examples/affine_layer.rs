@@ -2,7 +2,7 @@
 // read off the matrix differential, checked numerically, and printed.
 use matdiff::{Format, Session, render, render_derivation, verify};
 
-fn main() -> Result<(), matdiff::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut session = Session::new();
     session.declare("X: 1×n, W: n×m, B: 1×m")?;
 

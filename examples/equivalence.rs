@@ -1,8 +1,9 @@
 // Equivalence queries: a proof from the rewrite rules, a numeric
 // counterexample, or "unknown" with the reason.
-use matdiff::{Equivalence, equivalence::counterexample_text, equivalent, render::text::Style};
+use matdiff::render::text::Style;
+use matdiff::{Env, Equivalence, Format, equivalence::counterexample_text, equivalent, render};
 
-fn main() -> Result<(), matdiff::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The cyclic property of the trace proves it; the proof is a list of
     // steps, each naming its rule.
     let Equivalence::Proved(proof) = equivalent("tr(ABC)", "tr(CAB)")? else {
@@ -10,7 +11,8 @@ fn main() -> Result<(), matdiff::Error> {
     };
     println!("tr(ABC) = tr(CAB):");
     for step in &proof.steps {
-        println!("  = {:?}    by {}", step.term, step.rule);
+        let text = render(&step.term, &Env::default(), Format::Text);
+        println!("  = {text}    by {}", step.rule);
     }
 
     // Swapping two factors is not allowed: random matrices show it.

@@ -1,7 +1,7 @@
 // Simplification: the smallest equal form, with the rule of every step.
 use matdiff::{Format, simplify};
 
-fn main() -> Result<(), matdiff::Error> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     for expr in [
         "tr(Xᵀ) + 0",
         "X(A + B) - XA",

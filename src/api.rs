@@ -338,7 +338,7 @@ impl Session {
     ///
     /// ```
     /// let a = matdiff::Session::new().shapes("tr(XW)").unwrap();
-    /// assert!(a.report().contains("XW  n×n"));
+    /// assert!(a.report().contains("XW    n×n"));
     /// ```
     pub fn shapes(&self, expr: &str) -> Result<Annotated> {
         let input = parse::parse(expr)?;
@@ -386,7 +386,8 @@ impl Session {
     /// ```
     /// let d = matdiff::Session::new().differential("XW + B").unwrap();
     /// assert_eq!(matdiff::render(&d.result, &d.problem.env, matdiff::Format::Text), "dX W + X dW + dB");
-    /// assert_eq!(d.steps[0].rule, "product rule");
+    /// assert_eq!(d.steps[0].rule, "linearity of d");
+    /// assert_eq!(d.steps[1].rule, "product rule");
     /// ```
     pub fn differential(&self, expr: &str) -> Result<Rewriting> {
         let mut problem = self.check(expr)?;
