@@ -152,3 +152,19 @@ fn exit_statuses() {
     assert_eq!(run(&["simplify", "tr(X"]), Some(2));
     assert_eq!(run(&["simplify", "X", "--let", "Q: 2×2"]), Some(2));
 }
+
+/// A search that runs out of budget answers "unknown" with the limit, never
+/// "not equal"; with the default budget the same pair is proved.
+#[test]
+fn a_limit_means_unknown() {
+    let (a, b) = ("tr(ABCDE)", "tr(DEABC)");
+    let mut session = Session::new();
+    assert!(session.equivalent(a, b).expect("checks").is_proved());
+    session.limits.iterations = 1;
+    match session.equivalent(a, b).expect("checks") {
+        matdiff::Equivalence::Unknown(reason) => {
+            assert!(reason.contains("iteration limit"), "{reason}");
+        }
+        other => panic!("expected unknown, got {other:?}"),
+    }
+}
