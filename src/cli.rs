@@ -176,20 +176,15 @@ pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Grad(args) => run_grad(&args),
         Command::Shape(args) => run_shape(&args),
-        Command::Simplify(_) => not_built("simplify"),
-        Command::Equiv(_) => not_built("equiv"),
-        Command::Repl => not_built("repl"),
+        Command::Simplify(args) => crate::simplify_cmd::run(&args),
+        Command::Equiv(args) => crate::equiv_cmd::run(&args),
+        Command::Repl => crate::repl::run(),
     }
 }
 
 /// `grad`: the engine's entry point from the command line.
 pub fn run_grad(args: &GradArgs) -> i32 {
     crate::grad_cmd::run(args)
-}
-
-fn not_built(command: &str) -> i32 {
-    eprintln!("matdiff {command}: not built yet");
-    1
 }
 
 /// `shape`: prints every variable's shape and the shape of each subexpression.

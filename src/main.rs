@@ -3,7 +3,10 @@
 
 mod cli;
 mod components_cmd;
+mod equiv_cmd;
 mod grad_cmd;
+mod repl;
+mod simplify_cmd;
 
 use clap::Parser;
 

@@ -272,7 +272,7 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
-fn flatten(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let (fs, is_mul) = match node {
         Math::Mul(fs) => (fs, true),
         Math::Add(ts) => (ts, false),
@@ -284,6 +284,12 @@ fn flatten(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
             };
+            // A class that contains itself (A + B − B = A) would be spliced
+            // into itself forever.
+            let me = eg.find(id);
+            if eg.find(f) == me || nested.iter().any(|&g| eg.find(g) == me) {
+                continue;
+            }
             let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
             kids[i] = whole(inner);
             let mut flat: Vec<Pat> = fs[..i].iter().map(|&g| p::c(g)).collect();
@@ -380,15 +386,24 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 
 /// A term as (numeric coefficient, base class): `3 A` is (3, A), `−A` is (−1, A).
 fn coefficient(eg: &EG, id: Id) -> (f64, Id) {
+    coefficient_within(eg, id, 8)
+}
+
+/// A class can contain itself through a sign (`−0 = 0`), so the descent is
+/// bounded.
+fn coefficient_within(eg: &EG, id: Id, depth: usize) -> (f64, Id) {
+    if depth == 0 {
+        return (1.0, id);
+    }
     for n in &eg[id].nodes {
         match n {
-            Math::Neg(a) => {
-                let (c, b) = coefficient(eg, *a);
+            Math::Neg(a) if eg.find(*a) != eg.find(id) => {
+                let (c, b) = coefficient_within(eg, *a, depth - 1);
                 return (-c, b);
             }
-            Math::Scale([s, a]) => {
+            Math::Scale([s, a]) if eg.find(*a) != eg.find(id) => {
                 if let Some(v) = num(eg, *s) {
-                    let (c, b) = coefficient(eg, *a);
+                    let (c, b) = coefficient_within(eg, *a, depth - 1);
                     return (v * c, b);
                 }
             }

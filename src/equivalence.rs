@@ -1,0 +1,302 @@
+//! Whether two terms are equal for all values: proved by rewriting, refuted
+//! by numbers, or left unknown.
+//!
+//! Both terms go into one e-graph with explanations on, and the rules of
+//! [`RULES`] (the simplification table and the general algebra table) run
+//! until the two roots meet, the graph saturates, or a limit is hit. When
+//! the roots meet, egg's explanation of why they are equal becomes the proof:
+//! one step per rule, each the whole term after the rule. Otherwise the two
+//! terms are evaluated at random points ([`numeric::compare`]): a point where
+//! they differ refutes the claim. Terms that agree numerically but were not
+//! proved equal are reported as unknown, with the reason: a limit that was
+//! hit, or that the rules found no proof. A limit never means "not equal".
+//!
+//! This module runs its own egg runner rather than `engine::stage::run`:
+//! that function turns a limit into an error and cannot stop when two roots
+//! meet, and a proof found before a limit must not be lost.
+
+use egg::{FlatTerm, RecExpr, Runner, SimpleScheduler, StopReason};
+use nalgebra::DMatrix;
+
+use crate::engine::Limits;
+use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
+use crate::engine::rule::{Rule, display_name};
+use crate::engine::rules::{algebra, simplify};
+use crate::error::{Error, Result};
+use crate::numeric::{self, Counterexample};
+use crate::render::text::{self, Style};
+use crate::shape::Env;
+use crate::term::Term;
+
+/// The rules an equivalence proof may use: the simplification table, then
+/// the general algebra table.
+pub fn rules() -> Vec<Rule> {
+    algebra::with_simplification()
+}
+
+/// The tables [`rules`] is made of, for naming the steps of a proof.
+pub const RULES: &[&[Rule]] = &[simplify::RULES, algebra::RULES];
+
+/// Random points at which two terms are compared.
+pub const TRIALS: u32 = 5;
+
+/// One step of a chain of rewrites: the whole term after a rule, and the rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rewrite {
+    /// The term after the step.
+    pub term: Term,
+    /// The rule's name (`cyclic property of the trace`).
+    pub rule: String,
+}
+
+/// A proof that two terms are equal: steps that turn the left term into the
+/// right one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proof {
+    /// The left term.
+    pub left: Term,
+    /// The right term.
+    pub right: Term,
+    /// The steps from `left` to `right` (none when they are the same term).
+    pub steps: Vec<Rewrite>,
+}
+
+/// The answer to "are these two terms equal for all values?".
+#[derive(Clone, Debug, PartialEq)]
+pub enum Equivalence {
+    /// Equal, with a proof.
+    Proved(Proof),
+    /// Not equal: a point where the values differ.
+    Refuted(Box<Counterexample>),
+    /// Equal at every random point tried, but not proved; the reason says why.
+    Unknown(String),
+}
+
+impl Equivalence {
+    /// Whether the terms were proved equal.
+    pub fn is_proved(&self) -> bool {
+        matches!(self, Equivalence::Proved(_))
+    }
+
+    /// The answer as text. With `explain`, a proof lists its steps; a
+    /// counterexample always shows the sizes and values (3 decimals).
+    pub fn render(&self, explain: bool, style: Style) -> String {
+        match self {
+            Equivalence::Proved(proof) => {
+                let mut out = String::from("equal (proved)\n");
+                if explain {
+                    out.push('\n');
+                    out.push_str(&steps_text(&proof.left, &proof.steps, style));
+                }
+                out
+            }
+            Equivalence::Refuted(c) => {
+                let mut out = String::from("not equal: the two sides differ at this point\n");
+                out.push_str(&counterexample_text(c, style));
+                out
+            }
+            Equivalence::Unknown(reason) => format!("unknown: {reason}\n"),
+        }
+    }
+}
+
+/// The lines `start`, `= term    rule`, … with the rules aligned.
+pub fn steps_text(start: &Term, steps: &[Rewrite], style: Style) -> String {
+    let first = text::show(start, style);
+    let lines: Vec<(String, &str)> = steps
+        .iter()
+        .map(|s| {
+            (
+                format!("  = {}", text::show(&s.term, style)),
+                s.rule.as_str(),
+            )
+        })
+        .collect();
+    let col = lines
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(72)
+        + 4;
+    let mut out = format!("{first}\n");
+    for (l, r) in lines {
+        let pad = col.saturating_sub(l.chars().count()).max(2);
+        out.push_str(&format!("{l}{}{r}\n", " ".repeat(pad)));
+    }
+    out
+}
+
+/// A matrix with 3 decimals, one row per line after the first.
+fn matrix_text(m: &DMatrix<f64>) -> String {
+    if m.nrows() == 1 && m.ncols() == 1 {
+        return format!("{:.3}", m[(0, 0)]);
+    }
+    let rows: Vec<String> = (0..m.nrows())
+        .map(|i| {
+            let cells: Vec<String> = (0..m.ncols())
+                .map(|j| format!("{:7.3}", m[(i, j)]))
+                .collect();
+            format!("[{}]", cells.join(" "))
+        })
+        .collect();
+    rows.join("\n      ")
+}
+
+/// The sizes, the values of the variables and of both sides.
+pub fn counterexample_text(c: &Counterexample, style: Style) -> String {
+    let mut out = String::new();
+    if !c.sizes.is_empty() {
+        let sizes: Vec<String> = c.sizes.iter().map(|(d, n)| format!("{d} = {n}")).collect();
+        out.push_str(&format!("  sizes: {}\n", sizes.join(", ")));
+    }
+    let width = c
+        .values
+        .keys()
+        .map(|k| text::name(k, style).chars().count())
+        .chain([5])
+        .max()
+        .unwrap_or(5);
+    let mut line = |name: &str, m: &DMatrix<f64>| {
+        let body = matrix_text(m).replace("\n      ", &format!("\n{}", " ".repeat(width + 5)));
+        out.push_str(&format!("  {name:width$} = {body}\n"));
+    };
+    for (name, m) in &c.values {
+        line(&text::name(name, style), m);
+    }
+    line("left", &c.left);
+    line("right", &c.right);
+    out.push_str(&format!("  relative difference {:.2e}\n", c.rel_difference));
+    out
+}
+
+/// How the e-graph search ended.
+enum Search {
+    /// The roots met; the steps from the left term to the right one.
+    Met(Vec<Rewrite>),
+    /// No proof; why not.
+    NotFound(String),
+}
+
+/// Decides whether `a` and `b` (of one shape, over the variables of `env`)
+/// are equal.
+pub fn decide(a: &Term, b: &Term, env: &Env, limits: &Limits, seed: u64) -> Result<Equivalence> {
+    let search = search(a, b, env, limits);
+    let numbers = numeric::compare(a, b, env, seed, TRIALS);
+    match search {
+        Search::Met(steps) => {
+            // The rules are sound, so the numbers must agree; if they do not,
+            // a rule is wrong and the proof must not be reported.
+            if let Ok(cmp) = &numbers
+                && let Some(c) = &cmp.counterexample
+            {
+                return Err(Error::CheckFailed {
+                    detail: format!(
+                        "a proof of equality was found, but the two sides differ numerically \
+                         (relative difference {:.2e}): a rewrite rule is unsound",
+                        c.rel_difference
+                    ),
+                });
+            }
+            Ok(Equivalence::Proved(Proof {
+                left: a.clone(),
+                right: b.clone(),
+                steps,
+            }))
+        }
+        Search::NotFound(reason) => {
+            let cmp = numbers?;
+            match cmp.counterexample {
+                Some(c) => Ok(Equivalence::Refuted(Box::new(c))),
+                None => Ok(Equivalence::Unknown(format!(
+                    "{reason}; the two sides agree at {} random points (largest relative difference {:.1e})",
+                    cmp.trials, cmp.max_rel_difference
+                ))),
+            }
+        }
+    }
+}
+
+fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
+    let mut ctx = Ctx::new(env.clone());
+    let left = ctx.to_rec(a);
+    let right = ctx.to_rec(b);
+    let rules = rules();
+    let rewrites: Vec<_> = rules.iter().map(Rule::rewrite).collect();
+    let mut runner: Runner<Math, ShapeAnalysis, ()> =
+        Runner::new(ShapeAnalysis { ctx: ctx.clone() })
+            .with_explanations_enabled()
+            .with_expr(&left)
+            .with_expr(&right)
+            .with_node_limit(limits.nodes)
+            .with_iter_limit(limits.iterations)
+            .with_time_limit(limits.time)
+            .with_scheduler(SimpleScheduler)
+            .with_hook(|r| {
+                if r.egraph.find(r.roots[0]) == r.egraph.find(r.roots[1]) {
+                    Err(MET.to_string())
+                } else {
+                    Ok(())
+                }
+            })
+            .run(&rewrites);
+    if runner.egraph.find(runner.roots[0]) != runner.egraph.find(runner.roots[1]) {
+        let reason = match &runner.stop_reason {
+            Some(StopReason::Saturated) | None => {
+                "no proof found within the rule set (the rewrites saturated)".to_string()
+            }
+            Some(StopReason::NodeLimit(n)) => {
+                format!("no proof found before the node limit ({n} e-nodes)")
+            }
+            Some(StopReason::IterationLimit(n)) => {
+                format!("no proof found before the iteration limit ({n} iterations)")
+            }
+            Some(StopReason::TimeLimit(t)) => {
+                format!("no proof found before the time limit ({t:.2} s)")
+            }
+            Some(StopReason::Other(s)) => format!("no proof found ({s})"),
+        };
+        return Search::NotFound(reason);
+    }
+    let mut expl = runner.explain_equivalence(&left, &right);
+    let flat = expl.make_flat_explanation().clone();
+    Search::Met(named_steps(&ctx, &left, flat.iter().skip(1)))
+}
+
+const MET: &str = "the two sides met";
+
+/// Egg's flat explanation as named steps: each step the whole term after one
+/// rule, steps that change nothing visible dropped, and consecutive steps of
+/// one rule merged (the same post-processing as `Stage::steps`).
+fn named_steps<'a>(
+    ctx: &Ctx,
+    start: &RecExpr<Math>,
+    flat: impl Iterator<Item = &'a FlatTerm<Math>>,
+) -> Vec<Rewrite> {
+    let show = |t: &Term| text::show(t, Style::default());
+    let mut out: Vec<Rewrite> = Vec::new();
+    let mut last_text = show(&ctx.from_rec(start));
+    for ft in flat {
+        let term = ctx.from_rec(&ft.get_recexpr());
+        let shown = show(&term);
+        let rule = rule_of(ft)
+            .map(|r| display_name(RULES, &r))
+            .unwrap_or_default();
+        if shown == last_text {
+            continue;
+        }
+        last_text = shown;
+        match out.last_mut() {
+            Some(prev) if prev.rule == rule => prev.term = term,
+            _ => out.push(Rewrite { term, rule }),
+        }
+    }
+    out
+}
+
+fn rule_of(ft: &FlatTerm<Math>) -> Option<String> {
+    if let Some(r) = ft.forward_rule.or(ft.backward_rule) {
+        return Some(r.to_string());
+    }
+    ft.children.iter().find_map(rule_of)
+}
