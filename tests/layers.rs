@@ -42,3 +42,39 @@ fn every_gradient_of_a_deep_network_checks() {
     let c = verify::check(&der, 3, 1).expect("evaluates");
     assert!(c.passed(), "{:?}", c.per_gradient);
 }
+
+/// The check catches a wrong gradient: a derived gradient is spoiled on
+/// purpose (here, in the test only) and the check must fail.
+#[test]
+fn the_check_catches_a_perturbed_gradient() {
+    use matdiff::Term;
+    let p = check::check("L(XW+B)", &[]).expect("checks");
+    let der = engine::derive(&p, &Options::default()).expect("derives");
+    assert!(verify::check(&der, 0, 3).expect("evaluates").passed());
+    for spoil in [
+        // G Wᵀ + 10⁻³·(G Wᵀ): a small relative error
+        |t: &Term| {
+            Term::Add(vec![
+                t.clone(),
+                Term::Scale(Box::new(Term::num(1e-3)), Box::new(t.clone())),
+            ])
+        },
+        // the classic slip: a sign
+        |t: &Term| Term::Neg(Box::new(t.clone())),
+    ] {
+        let mut bad = der.clone();
+        let g = bad
+            .gradients
+            .iter_mut()
+            .find(|g| g.wrt == "X")
+            .expect("∂/∂X");
+        g.result = spoil(&g.result);
+        let c = verify::check(&bad, 0, 3).expect("evaluates");
+        assert!(
+            !c.passed(),
+            "a spoiled gradient passed: {:?}",
+            c.per_gradient
+        );
+        assert_eq!(c.failures().len(), 1, "only ∂/∂X is wrong");
+    }
+}
