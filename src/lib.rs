@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod ast;
+pub mod budget;
 pub mod check;
 pub mod engine;
 pub mod error;

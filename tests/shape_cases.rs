@@ -127,8 +127,16 @@ fn binary_exit_statuses() {
     assert_eq!(run(&["--version"]), Some(0));
     assert_eq!(run(&["--help"]), Some(0));
     assert_eq!(run(&["grad", "L(XW+B)"]), Some(0));
-    assert_eq!(run(&["grad", "XW"]), Some(2), "a matrix-valued expression has no gradient");
-    assert_eq!(run(&["grad", "L(XW)", "--wrt", "Q"]), Some(2), "Q is not a variable");
+    assert_eq!(
+        run(&["grad", "XW"]),
+        Some(2),
+        "a matrix-valued expression has no gradient"
+    );
+    assert_eq!(
+        run(&["grad", "L(XW)", "--wrt", "Q"]),
+        Some(2),
+        "Q is not a variable"
+    );
     assert_eq!(run(&["frobnicate"]), Some(2));
     assert_eq!(run(&["grad", "X", "--format", "pdf"]), Some(2));
 }
