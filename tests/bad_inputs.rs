@@ -60,20 +60,30 @@ fn run(args: &[String], stdin: Option<&[u8]>) -> Run {
 }
 
 /// Checks the guarantees for one run and returns its snapshot section.
-fn judge(case: &str, what: &str, r: &Run, times: &mut Vec<(Duration, String)>) -> String {
+fn judge(
+    case: &str,
+    what: &str,
+    r: &Run,
+    times: &mut Vec<(Duration, String)>,
+    problems: &mut Vec<String>,
+) -> String {
     let label = format!("{case} ({what})");
-    assert!(
-        !r.stderr.contains("panicked"),
-        "{label} panicked:\n{}",
-        r.stderr
-    );
-    assert!(
-        matches!(r.status, Some(1 | 2)),
-        "{label}: status {:?}, expected 1 (cannot derive) or 2 (bad input)\n{}",
-        r.status,
-        r.stderr
-    );
-    assert!(r.took < HANG_GUARD, "{label} took {:?}", r.took);
+    if r.stderr.contains("panicked") {
+        problems.push(format!("{label} panicked:\n{}", r.stderr));
+    }
+    // `shape` may accept what `grad` refuses (a well-typed expression that
+    // is too large to differentiate, or not a scalar).
+    let refused =
+        matches!(r.status, Some(1 | 2)) || (what.starts_with("shape") && r.status == Some(0));
+    if !refused {
+        problems.push(format!(
+            "{label}: status {:?}, expected 1 (cannot derive) or 2 (bad input)\n{}",
+            r.status, r.stderr
+        ));
+    }
+    if r.took >= HANG_GUARD {
+        problems.push(format!("{label} took {:?}", r.took));
+    }
     times.push((r.took, label));
     let stdout = String::from_utf8_lossy(&r.stdout);
     let stdout = if stdout.len() <= 2_000 {
@@ -100,6 +110,7 @@ fn both(
     lets: &[String],
     expr: Input,
     times: &mut Vec<(Duration, String)>,
+    problems: &mut Vec<String>,
 ) -> String {
     let mut out = String::new();
     for lets in lets {
@@ -121,7 +132,7 @@ fn both(
                 (format!("{cmd} - <INPUT"), run(&args, Some(bytes)))
             }
         };
-        out.push_str(&judge(case, &what, &r, times));
+        out.push_str(&judge(case, &what, &r, times, problems));
         out.push('\n');
     }
     out
@@ -132,7 +143,8 @@ enum Input {
     Stdin(Vec<u8>),
 }
 
-fn report(times: &mut [(Duration, String)]) {
+/// Prints the slowest runs and fails with every problem found.
+fn report(times: &mut [(Duration, String)], problems: &[String]) {
     times.sort();
     let slowest: Vec<String> = times
         .iter()
@@ -141,11 +153,13 @@ fn report(times: &mut [(Duration, String)]) {
         .map(|(t, c)| format!("{c}: {t:?}"))
         .collect();
     eprintln!("{} runs; slowest:\n  {}", times.len(), slowest.join("\n  "));
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
 #[test]
 fn expressions() {
     let mut times = Vec::new();
+    let mut problems = Vec::new();
     insta::glob!("bad/*.txt", |path| {
         if path.file_name().is_some_and(|n| n == "recipes.txt") {
             return;
@@ -161,27 +175,43 @@ fn expressions() {
         }
         let expr = expr.join(" ");
         let shown = format!("{expr:?}");
-        let out = both(&name(path), &shown, &lets, Input::Arg(expr), &mut times);
+        let out = both(
+            &name(path),
+            &shown,
+            &lets,
+            Input::Arg(expr),
+            &mut times,
+            &mut problems,
+        );
         insta::assert_snapshot!(out);
     });
-    report(&mut times);
+    report(&mut times, &problems);
 }
 
 #[test]
 fn standard_input_bytes() {
     let mut times = Vec::new();
+    let mut problems = Vec::new();
     insta::glob!("bad/*.stdin", |path| {
         let bytes = std::fs::read(path).expect("case file is readable");
         let shown = format!("{:?}", bytes.escape_ascii().to_string());
-        let out = both(&name(path), &shown, &[], Input::Stdin(bytes), &mut times);
+        let out = both(
+            &name(path),
+            &shown,
+            &[],
+            Input::Stdin(bytes),
+            &mut times,
+            &mut problems,
+        );
         insta::assert_snapshot!(out);
     });
-    report(&mut times);
+    report(&mut times, &problems);
 }
 
 #[test]
 fn generated_pathological_inputs() {
     let mut times = Vec::new();
+    let mut problems = Vec::new();
     let recipes = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/recipes.txt"),
     )
@@ -195,12 +225,19 @@ fn generated_pathological_inputs() {
         let mut bytes = expand(recipe).into_bytes();
         bytes.push(b'\n');
         let shown = format!("{recipe}   ({} bytes)", bytes.len() - 1);
-        let out = both(name, &shown, &[], Input::Stdin(bytes), &mut times);
+        let out = both(
+            name,
+            &shown,
+            &[],
+            Input::Stdin(bytes),
+            &mut times,
+            &mut problems,
+        );
         insta::assert_snapshot!(format!("recipe_{name}"), out);
         count += 1;
     }
     assert!(count >= 10, "the recipes are all read");
-    report(&mut times);
+    report(&mut times, &problems);
 }
 
 fn name(path: &Path) -> String {

@@ -32,7 +32,14 @@ fn options() -> Options {
 fn allowed(e: &Error) -> bool {
     match e {
         Error::Unsupported { .. } | Error::Limit { .. } | Error::Usage(_) => true,
-        Error::Numeric(n) => n.is_domain() || matches!(n, EvalError::TooLarge { .. }),
+        Error::Numeric(n) => {
+            n.is_domain()
+                || matches!(n, EvalError::TooLarge { .. })
+                // Known: the numeric model of an unknown function has one
+                // gradient matrix per name, so `L(X) + L(W)` with X and W of
+                // different shapes cannot be evaluated (see the README).
+                || matches!(n, EvalError::ShapeMismatch { op: "unknown function", .. })
+        }
         _ => false,
     }
 }
