@@ -89,6 +89,7 @@ fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annot
         dims: Dims::default(),
         vars: BTreeMap::new(),
         functions: BTreeMap::new(),
+        function_args: BTreeMap::new(),
         dim_names: BTreeMap::new(),
         nodes: Vec::new(),
         seen: Vec::new(),
@@ -240,6 +241,9 @@ struct Checker<'a> {
     vars: BTreeMap<String, VarState>,
     /// Unknown functions (`L`, `f`) by name, with the span of their first use.
     functions: BTreeMap<String, Span>,
+    /// The argument shape of each unknown function, with the span of its first argument:
+    /// one function takes arguments of one shape.
+    function_args: BTreeMap<String, (DimShape, Span)>,
     /// Declared dimension names.
     dim_names: BTreeMap<String, DimId>,
     nodes: Vec<(Span, usize, Option<DimShape>)>,
@@ -496,6 +500,31 @@ impl Checker<'_> {
                 }
                 self.functions.entry(name.clone()).or_insert(span);
                 let t = self.expr(arg, level)?;
+                match self.function_args.get(name).copied() {
+                    None => {
+                        self.function_args.insert(name.clone(), (t.shape, arg.span));
+                    }
+                    Some((s, first)) => {
+                        let ok = self
+                            .unify(s.rows, t.shape.rows)
+                            .and_then(|_| self.unify(s.cols, t.shape.cols));
+                        if ok.is_err() {
+                            let (a, b) = (self.show_shape(s), self.show_shape(t.shape));
+                            let message = format!(
+                                "`{name}` is applied to {} ({a}) and to {} ({b}): a function takes arguments of one shape",
+                                self.text(first),
+                                self.text(arg.span)
+                            );
+                            let label = format!("{b}, but `{name}` took {a} before");
+                            return Err(self.error(
+                                arg.span,
+                                &message,
+                                &label,
+                                Some("use another letter for the other function"),
+                            ));
+                        }
+                    }
+                }
                 let shape = self.scalar_shape();
                 let term = Term::Unknown(name.clone(), Box::new(t.term));
                 self.typed(term, shape, t.depth + 1, span)

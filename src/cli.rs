@@ -91,7 +91,7 @@ pub enum Cost {
 }
 
 /// Arguments of `grad`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GradArgs {
     /// The expression, or `-` to read one per line from standard input.
     #[arg(allow_hyphen_values = true)]
@@ -127,6 +127,24 @@ pub struct GradArgs {
     /// Print statistics of the search.
     #[arg(long)]
     pub stats: bool,
+    /// The most e-nodes of each e-graph run.
+    #[arg(long, value_name = "N", default_value_t = matdiff::engine::Limits::default().nodes,
+          value_parser = clap::value_parser!(usize))]
+    pub node_limit: usize,
+    /// The most wall time per input, in seconds (fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value_t = matdiff::budget::DEFAULT_TIMEOUT.as_secs_f64(),
+          value_parser = parse_seconds)]
+    pub timeout: f64,
+}
+
+/// A positive, finite number of seconds (at most a day).
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 /// Arguments of `simplify`.

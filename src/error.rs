@@ -98,6 +98,34 @@ pub enum Error {
     #[error("numeric evaluation failed: {0}")]
     #[diagnostic(code(matdiff::numeric))]
     Numeric(#[from] crate::numeric::EvalError),
+    /// The term is too large to give to the engine (see `budget::MAX_TERM_SIZE`).
+    #[error(
+        "{at} is too large to differentiate: {size} nodes (powers expanded), the limit is {limit}"
+    )]
+    #[diagnostic(
+        code(matdiff::too_complex),
+        help("split the expression, or use smaller powers")
+    )]
+    TooComplex {
+        /// The input, shortened.
+        at: String,
+        /// Its size in nodes.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The derivation's text is longer than the output limit.
+    #[error("the derivation is {size} bytes long; the output limit is {limit} bytes")]
+    #[diagnostic(
+        code(matdiff::output_too_large),
+        help("ask for fewer gradients with --wrt, or simplify the input")
+    )]
+    OutputTooLarge {
+        /// Length of the output in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 impl Error {
@@ -123,9 +151,10 @@ impl Error {
         label: &str,
         help: Option<&str>,
     ) -> Error {
+        let (name, src, span) = excerpt(name, src, span);
         Error::Syntax {
             message: message.to_string(),
-            src: NamedSource::new(name, src.to_string()),
+            src: NamedSource::new(name, src),
             span: span.into(),
             label: label.to_string(),
             help: help.map(str::to_string),
@@ -141,9 +170,10 @@ impl Error {
         label: &str,
         help: Option<&str>,
     ) -> Error {
+        let (name, src, span) = excerpt(name, src, span);
         Error::Shape {
             message: message.to_string(),
-            src: NamedSource::new(name, src.to_string()),
+            src: NamedSource::new(name, src),
             span: span.into(),
             label: label.to_string(),
             help: help.map(str::to_string),
@@ -168,6 +198,55 @@ impl Error {
         }
         out
     }
+}
+
+/// Sources longer than this many bytes are shown as an excerpt around the
+/// offending span, so that a diagnostic about a huge input stays short.
+const MAX_SHOWN_SOURCE: usize = 240;
+
+/// Bytes of context shown on each side of the span in an excerpt.
+const CONTEXT: usize = 60;
+
+/// The source to show under a diagnostic: `src` itself when it is short,
+/// else the part around `span` (itself cut if long) between `…` marks, with
+/// the span moved to match and the name saying where the excerpt starts.
+fn excerpt(name: &str, src: &str, span: Span) -> (String, String, Span) {
+    if src.len() <= MAX_SHOWN_SOURCE {
+        return (name.to_string(), src.to_string(), span);
+    }
+    let floor = |mut i: usize| {
+        i = i.min(src.len());
+        while !src.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let ceil = |mut i: usize| {
+        i = i.min(src.len());
+        while !src.is_char_boundary(i) {
+            i += 1;
+        }
+        i
+    };
+    let start = floor(span.start);
+    let end = floor(
+        span.end
+            .clamp(start, start + (MAX_SHOWN_SOURCE - 2 * CONTEXT)),
+    );
+    let from = floor(start.saturating_sub(CONTEXT));
+    let to = ceil(end + CONTEXT);
+    let mut text = String::new();
+    if from > 0 {
+        text.push('…');
+    }
+    let shift = text.len();
+    text.push_str(&src[from..to]);
+    if to < src.len() {
+        text.push('…');
+    }
+    let span = Span::new(start - from + shift, end - from + shift);
+    let name = format!("{name}, from byte {from} of {}", src.len());
+    (name, text, span)
 }
 
 /// The library's result type.

@@ -1,11 +1,13 @@
 //! `matdiff grad`: derive, verify and print.
 
 use std::io::{IsTerminal, Write};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
-use matdiff::engine::{self, Derivation, Options};
+use matdiff::engine::{self, Derivation, Limits, Options};
 use matdiff::render::{self, text::Style};
 use matdiff::verify::{self, Check};
-use matdiff::{Error, check};
+use matdiff::{Error, budget, check};
 
 use crate::cli::{Format, GradArgs, Method, inputs, report};
 
@@ -58,14 +60,54 @@ pub fn run(args: &GradArgs) -> i32 {
     status
 }
 
+/// Stack of the worker thread: the passes recurse over terms up to
+/// `check::MAX_TERM_DEPTH` deep, so it gets the main thread's usual size and more.
+const WORKER_STACK: usize = 16 << 20;
+
+/// `work` on a worker thread, abandoned with a time-limit error when it
+/// takes longer than `--timeout`. Each e-graph run also stops at that time on
+/// its own, so an abandoned worker of a batch finishes soon after.
 fn one(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String, Error> {
+    let seconds = args.timeout;
+    let (tx, rx) = mpsc::channel();
+    let (job_src, job_args) = (src.to_string(), args.clone());
+    let worker = std::thread::Builder::new()
+        .stack_size(WORKER_STACK)
+        .spawn(move || {
+            let _ = tx.send(work(&job_src, &job_args, batch, style));
+        })
+        .map_err(|e| Error::Usage(format!("cannot start a worker thread: {e}")))?;
+    match rx.recv_timeout(Duration::from_secs_f64(seconds)) {
+        Ok(result) => result.map_err(budget::shorten),
+        Err(RecvTimeoutError::Timeout) => Err(Error::Limit {
+            stage: "derivation".to_string(),
+            limit: format!("time ({seconds} s)"),
+            at: budget::quote(src),
+        }),
+        // The worker dropped its sender without sending: it panicked. Let the
+        // panic go on here, as if there were no worker.
+        Err(RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => Err(Error::Usage(
+                "the derivation stopped without a result".to_string(),
+            )),
+        },
+    }
+}
+
+fn work(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String, Error> {
     let problem = check::check(src, &args.lets)?;
+    budget::check_term_size(&problem.term, src)?;
     if args.method != Method::Differential {
         return crate::components_cmd::one(&problem, args, batch);
     }
     let opts = Options {
         wrt: args.wrt.clone(),
-        ..Options::default()
+        limits: Limits {
+            nodes: args.node_limit,
+            time: Duration::from_secs_f64(args.timeout),
+            ..Limits::default()
+        },
     };
     let der = engine::derive(&problem, &opts)?;
     let checked = if args.no_check {
@@ -92,6 +134,7 @@ fn one(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String, 
     if args.stats {
         out.push_str(&stats(&der));
     }
+    budget::check_output(&out)?;
     Ok(out)
 }
 

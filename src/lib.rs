@@ -21,6 +21,7 @@
 
 pub mod api;
 pub mod ast;
+pub mod budget;
 pub mod check;
 pub mod components;
 pub mod engine;

@@ -177,7 +177,16 @@ impl<'s> Builder<'s> {
         let (span, message, label) = match found {
             Some(c) => (
                 Span::new(pos, pos + c.len_utf8()),
-                format!("unexpected `{c}`"),
+                // Control and invisible characters (a NUL byte, a zero-width
+                // space) are named by their code point, or the message shows nothing.
+                if c.is_control()
+                    || c.is_whitespace()
+                    || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{feff}')
+                {
+                    format!("unexpected character U+{:04X}", u32::from(c))
+                } else {
+                    format!("unexpected `{c}`")
+                },
                 format!("expected {expected}"),
             ),
             // An empty span at the very end shows no label: point at the
