@@ -159,6 +159,22 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
     let mut definitions = Vec::new();
     let mut unknowns = Vec::new();
     collect_unknowns(&problem.term, &problem, &mut unknowns);
+    // One symbol G per function stands for its gradient at one argument; at
+    // two different arguments the two gradients differ in general.
+    for (name, _) in &unknowns {
+        let mut args = Vec::new();
+        unknown_arguments(&problem.term, name, &mut args);
+        if let Some(other) = args.iter().skip(1).find(|a| **a != args[0]) {
+            return Err(Error::Unsupported {
+                at: problem.source.clone(),
+                reason: format!(
+                    "{name} is applied at two different arguments ({} and {}), where its gradients differ; give the functions different names (e.g. L and f)",
+                    show(&args[0]),
+                    show(other)
+                ),
+            });
+        }
+    }
     for (name, arg_shape) in &unknowns {
         let g = gradient_symbol(name);
         problem.env.vars.insert(
@@ -284,6 +300,18 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         bindings: Vec::new(),
         stats,
     })
+}
+
+/// The arguments of every application of unknown function `name`.
+fn unknown_arguments(t: &Term, name: &str, out: &mut Vec<Term>) {
+    if let Term::Unknown(n, a) = t
+        && n == name
+    {
+        out.push((**a).clone());
+    }
+    for c in t.children() {
+        unknown_arguments(c, name, out);
+    }
 }
 
 /// The argument of the first application of unknown function `name`.

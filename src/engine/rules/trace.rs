@@ -240,6 +240,13 @@ fn scalar_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 to: p::scale(p::c(*b), p::c(*a)),
             }]
         }
+        // Scalars commute: the coefficient goes in front, tr(dX) c = c tr(dX).
+        Math::Scale([a, b]) if has_d(eg, *a) && !has_d(eg, *b) && is_scalar(eg, *b) => {
+            vec![Proposal {
+                from: whole(node),
+                to: p::scale(p::c(*b), p::c(*a)),
+            }]
+        }
         _ => vec![],
     }
 }

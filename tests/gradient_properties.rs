@@ -144,9 +144,10 @@ fn options() -> Options {
     Options {
         wrt: Vec::new(),
         limits: Limits {
-            nodes: 10_000,
+            nodes: 5_000,
             iterations: 60,
-            time: Duration::from_secs(2),
+            // A case that needs more is counted as a limit, not waited for.
+            time: Duration::from_millis(250),
         },
     }
 }
@@ -210,10 +211,11 @@ fn random_expressions_have_verified_gradients() {
     if let Err(e) = result {
         panic!("{e}");
     }
-    // The generator must exercise the engine, not the checker's error paths.
-    let total: u32 = tally.0.values().sum();
+    // The generator must exercise the engine: of the expressions the front
+    // end accepts, most must be derived and verified.
+    let total: u32 = tally.get("verified") + tally.get("unsupported") + tally.get("limit");
     assert!(
-        tally.get("verified") * 2 > total,
+        tally.get("verified") * 10 > total * 8,
         "too few verified gradients: {:?}",
         tally.0
     );
