@@ -227,11 +227,22 @@ pub fn inputs(expr: &str) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
     if expr != "-" {
         return Box::new(std::iter::once(Ok(expr.to_string())));
     }
-    let lines = std::io::stdin().lock().lines().filter(|l| {
-        l.as_ref()
-            .map(|s| !s.trim().is_empty() && !s.trim_start().starts_with('#'))
-            .unwrap_or(true)
-    });
+    // A lone carriage return ends a line too (old Mac line endings): reading
+    // `tr(X)\rtr(W)` as one product would answer a question nobody asked.
+    let lines = std::io::stdin()
+        .lock()
+        .lines()
+        .flat_map(|l| -> Vec<std::io::Result<String>> {
+            match l {
+                Ok(s) => s.split('\r').map(|p| Ok(p.to_string())).collect(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+        .filter(|l| {
+            l.as_ref()
+                .map(|s| !s.trim().is_empty() && !s.trim_start().starts_with('#'))
+                .unwrap_or(true)
+        });
     Box::new(lines)
 }
 
