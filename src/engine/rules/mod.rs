@@ -2,6 +2,7 @@
 //! rules share. Each table is an aligned list of named rules; the name is what
 //! a derivation step prints.
 
+pub mod chain;
 pub mod differential;
 pub mod simplify;
 pub mod trace;
