@@ -65,17 +65,11 @@ fn public_case_verified(bencher: divan::Bencher, id: &str) {
 }
 
 fn chain_sizes() -> Vec<usize> {
-    [8, 32, 128, 256]
-        .into_iter()
-        .filter(|&n| families::within_budget("chain", n, &families::chain(n), &["X".into()]))
-        .collect()
+    families::admitted("chain", &[8, 32, 128, 256], families::chain, &["X".into()])
 }
 
 fn network_sizes() -> Vec<usize> {
-    [1, 4, 16, 64]
-        .into_iter()
-        .filter(|&k| families::within_budget("network", k, &families::network(k), &[]))
-        .collect()
+    families::admitted("network", &[1, 4, 16, 64], families::network, &[])
 }
 
 /// `tr(A1 … An X)` with respect to `X`.

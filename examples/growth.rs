@@ -6,7 +6,7 @@
 //!
 //!     cargo run --release --example growth
 //!
-//! A size whose estimated derivation time exceeds `MATDIFF_BENCH_BUDGET`
+//! A size whose derivation time, extrapolated from the smaller ones, exceeds `MATDIFF_BENCH_BUDGET`
 //! seconds (default 2) is skipped with a note.
 
 use std::time::{Duration, Instant};
@@ -76,11 +76,8 @@ fn table(family: &str, unit: &str, sizes: &[usize], expr: fn(usize) -> String, w
         unit, "nodes", "classes", "iters", "time ms", "output B"
     );
     let mut points = Vec::new();
-    for &n in sizes {
+    for n in families::admitted(family, sizes, expr, wrt) {
         let e = expr(n);
-        if !families::within_budget(family, n, &e, wrt) {
-            continue;
-        }
         let Some(mut p) = measure(&e, wrt) else {
             println!("{n:>6}  (does not derive)");
             continue;

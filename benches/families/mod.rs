@@ -84,55 +84,71 @@ pub fn cases() -> Result<Vec<Case>, String> {
         .collect())
 }
 
-/// An estimate of one whole derivation of `expr` (every variable, or
-/// `wrt`): the derivation with respect to the first variable only, its
-/// per-gradient part scaled by the number of gradients. `None` when the
-/// input does not derive.
-pub fn estimate(expr: &str, wrt: &[String]) -> Option<Duration> {
+/// The time of one whole derivation of `expr` (every variable, or `wrt`),
+/// or `None` when it does not derive.
+pub fn time_one(expr: &str, wrt: &[String]) -> Option<Duration> {
     let problem = check::check(expr, &[]).ok()?;
-    let vars = problem.term.variables_in_order();
-    let gradients = if wrt.is_empty() {
-        vars.len()
-    } else {
-        wrt.len()
-    };
-    let first = wrt.first().or(vars.first())?.clone();
     let started = Instant::now();
-    let der = engine::derive(
+    engine::derive(
         &problem,
         &Options {
-            wrt: vec![first],
+            wrt: wrt.to_vec(),
             ..Options::default()
         },
     )
     .ok()?;
-    let total = started.elapsed();
-    let shared = Duration::from_micros(
-        der.stats
-            .iter()
-            .filter(|s| s.stage == "differential")
-            .map(|s| s.micros as u64)
-            .sum(),
-    );
-    let per_gradient = total.saturating_sub(shared);
-    Some(shared + per_gradient * gradients as u32)
+    Some(started.elapsed())
 }
 
-/// Whether a derivation fits in [`budget`]; prints a note when it does not.
-pub fn within_budget(family: &str, size: usize, expr: &str, wrt: &[String]) -> bool {
-    match estimate(expr, wrt) {
-        Some(t) if t <= budget() => true,
-        Some(t) => {
-            eprintln!(
-                "note: {family} {size} skipped: an estimated {:.1} s per derivation (budget {:.1} s, MATDIFF_BENCH_BUDGET)",
-                t.as_secs_f64(),
-                budget().as_secs_f64()
-            );
-            false
+/// The sizes of a family to benchmark, ascending: each is derived once, and
+/// the next is admitted only if its time, extrapolated from the last two
+/// (with the fitted exponent, at least 1; quadratic from a single point), is
+/// within [`budget`]. A size left out is named in a note. The probe never
+/// starts a derivation expected to exceed the budget, and the admitted sizes
+/// follow whatever the engine does today.
+pub fn admitted(
+    family: &str,
+    sizes: &[usize],
+    expr: fn(usize) -> String,
+    wrt: &[String],
+) -> Vec<usize> {
+    let mut seen: Vec<(f64, f64)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        let estimate = match seen.as_slice() {
+            [] => 0.0,
+            [(s, t)] => t * (n as f64 / s).powi(2),
+            [.., (s0, t0), (s1, t1)] => {
+                let b = ((t1 / t0).ln() / (s1 / s0).ln()).max(1.0);
+                t1 * (n as f64 / s1).powf(b)
+            }
+        };
+        if estimate > budget().as_secs_f64() {
+            for &m in &sizes[i..] {
+                eprintln!(
+                    "note: {family} {m} skipped: estimated above the budget of {:.1} s per derivation (from {family} {}: {:.3} s; MATDIFF_BENCH_BUDGET raises it)",
+                    budget().as_secs_f64(),
+                    seen.last().map_or(0.0, |p| p.0),
+                    seen.last().map_or(0.0, |p| p.1),
+                );
+            }
+            break;
         }
-        None => {
-            eprintln!("note: {family} {size} skipped: it does not derive");
-            false
+        match time_one(&expr(n), wrt) {
+            Some(t) if t > budget() => {
+                eprintln!(
+                    "note: {family} {n} skipped: one derivation took {:.1} s, above the budget of {:.1} s (MATDIFF_BENCH_BUDGET raises it)",
+                    t.as_secs_f64(),
+                    budget().as_secs_f64()
+                );
+                break;
+            }
+            Some(t) => {
+                seen.push((n as f64, t.as_secs_f64().max(1e-6)));
+                out.push(n);
+            }
+            None => eprintln!("note: {family} {n} skipped: it does not derive"),
         }
     }
+    out
 }
