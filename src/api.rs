@@ -372,6 +372,7 @@ impl Session {
         let opts = Options {
             wrt: wrt.to_vec(),
             limits: self.limits.clone(),
+            ..Options::default()
         };
         engine::derive(&problem, &opts)
     }

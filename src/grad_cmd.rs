@@ -4,12 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use matdiff::engine::{self, Derivation, Limits, Options};
+use matdiff::engine::{self, CostModel, Derivation, Limits, Options, flops};
 use matdiff::render::{self, text::Style};
 use matdiff::verify::{self, Check};
 use matdiff::{Error, budget, check};
 
-use crate::cli::{Format, GradArgs, Method, inputs, report};
+use crate::cli::{Cost, Format, GradArgs, Method, inputs, report};
 
 /// Random points per gradient in the numeric check.
 const TRIALS: u32 = 3;
@@ -101,6 +101,20 @@ fn work(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String,
     if args.method != Method::Differential {
         return crate::components_cmd::one(&problem, args, batch);
     }
+    let cost = match args.cost {
+        Some(Cost::Flops) => CostModel::Flops,
+        None => CostModel::Size,
+    };
+    if cost == CostModel::Flops {
+        let symbolic = flops::symbolic_dims(&problem.env);
+        if !symbolic.is_empty() {
+            return Err(Error::Usage(format!(
+                "--cost flops needs concrete dimensions, but {} {} symbolic (declare sizes, e.g. --let 'X: 1000×10')",
+                symbolic.join(", "),
+                if symbolic.len() == 1 { "is" } else { "are" }
+            )));
+        }
+    }
     let opts = Options {
         wrt: args.wrt.clone(),
         limits: Limits {
@@ -108,6 +122,7 @@ fn work(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String,
             time: Duration::from_secs_f64(args.timeout),
             ..Limits::default()
         },
+        cost,
     };
     let der = engine::derive(&problem, &opts)?;
     let checked = if args.no_check {
@@ -131,6 +146,16 @@ fn work(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String,
         Format::Numpy => render::numpy::functions(&der, render::numpy::Lib::Numpy),
         Format::Torch => render::numpy::functions(&der, render::numpy::Lib::Torch),
     };
+    if cost == CostModel::Flops && args.format == Format::Text {
+        let by_size = engine::derive(
+            &problem,
+            &Options {
+                cost: CostModel::Size,
+                ..opts
+            },
+        )?;
+        out.push_str(&flop_table(&der, &by_size, style));
+    }
     if args.stats {
         out.push_str(&stats(&der));
     }
@@ -142,7 +167,12 @@ fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
     // A deep network has many gradients, each checked entry by entry; one
     // random point each keeps the check to about a second.
     let trials = if der.bindings.len() > 32 { 1 } else { TRIALS };
-    let c = verify::check(der, seed, trials)?;
+    // Large declared sizes (1000×10) are checked at small stand-in sizes.
+    let c = if matdiff::shrink::needed(&der.problem.env) {
+        verify::check(&matdiff::shrink::derivation(der), seed, trials)?
+    } else {
+        verify::check(der, seed, trials)?
+    };
     if !c.passed() {
         let worst: Vec<String> = c
             .failures()
@@ -162,20 +192,78 @@ fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
     Ok(c)
 }
 
-fn stats(der: &Derivation) -> String {
+/// The FLOPs of each gradient as the smallest form and as the cheapest one.
+fn flop_table(der: &Derivation, by_size: &Derivation, style: Style) -> String {
+    let env = &der.problem.env;
+    let show = |n: Option<u64>| n.map_or_else(|| "?".to_string(), thousands);
     let mut s = String::from(
-        "\nstage                                  nodes  classes  iters  stop        time\n",
+        "\nFLOPs to evaluate each gradient (a product m×k by k×n is 2mkn; a repeated subexpression counts once):\n",
     );
-    for st in &der.stats {
+    for (g, small) in der.gradients.iter().zip(&by_size.gradients) {
+        let name = render::text::name(&g.wrt, style);
         s.push_str(&format!(
-            "{:<38} {:>6} {:>8} {:>6}  {:<10} {:>7.3} ms\n",
-            st.stage,
+            "  {name}: {} as {} (smallest form), {} as {}\n",
+            show(flops::count(&small.result, env)),
+            render::text::show(&small.result, style),
+            show(flops::count(&g.result, env)),
+            render::text::show(&g.result, style),
+        ));
+    }
+    s
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The `--stats` table: one row per e-graph run of the derivation (its
+/// e-nodes, e-classes, iterations, why it stopped and its wall time), then
+/// the totals.
+fn stats(der: &Derivation) -> String {
+    let mut s = format!(
+        "\nstatistics of {}\n{:<38} {:>7} {:>8} {:>6}  {:<10} {:>10}\n",
+        der.problem.source, "stage", "nodes", "classes", "iters", "stop", "time"
+    );
+    let row = |s: &mut String, stage: &str, n: usize, c: usize, i: usize, stop: &str, us: u128| {
+        s.push_str(&format!(
+            "{:<38} {:>7} {:>8} {:>6}  {:<10} {:>7.3} ms\n",
+            stage,
+            n,
+            c,
+            i,
+            stop,
+            us as f64 / 1000.0
+        ));
+    };
+    for st in &der.stats {
+        row(
+            &mut s,
+            &st.stage,
             st.nodes,
             st.classes,
             st.iterations,
-            st.stop,
-            st.micros as f64 / 1000.0
-        ));
+            &st.stop,
+            st.micros,
+        );
     }
+    let sum = |f: fn(&engine::StageStats) -> usize| der.stats.iter().map(f).sum::<usize>();
+    row(
+        &mut s,
+        &format!("total ({} runs)", der.stats.len()),
+        sum(|st| st.nodes),
+        sum(|st| st.classes),
+        sum(|st| st.iterations),
+        "",
+        der.stats.iter().map(|st| st.micros).sum(),
+    );
     s
 }

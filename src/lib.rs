@@ -32,6 +32,7 @@ pub mod parse;
 pub mod problem;
 pub mod render;
 pub mod shape;
+pub mod shrink;
 pub mod term;
 pub mod unify;
 pub mod verify;

@@ -149,6 +149,7 @@ fn options() -> Options {
             // A case that needs more is counted as a limit, not waited for.
             time: Duration::from_millis(250),
         },
+        ..Options::default()
     }
 }
 

@@ -13,6 +13,7 @@
 //! Each stage's steps are egg's explanation of how the starting term became
 //! the extracted one, with each step named by its rule.
 
+pub mod flops;
 #[allow(missing_docs)] // egg's define_language! cannot document its variants.
 pub mod lang;
 pub mod layers;
@@ -29,6 +30,7 @@ use crate::problem::Problem;
 use crate::render::text::{self, Style};
 use crate::shape::{Kind, Shape, VarInfo};
 use crate::term::Term;
+pub use flops::CostModel;
 use lang::{Ctx, Math};
 pub use stage::{Limits, StageStats};
 
@@ -49,6 +51,8 @@ pub struct Options {
     pub wrt: Vec<String>,
     /// The budget of each e-graph run.
     pub limits: Limits,
+    /// How the simplification stage chooses the final form of each gradient.
+    pub cost: CostModel,
 }
 
 /// The left-hand side of a derivation line.
@@ -650,18 +654,19 @@ fn gradient(
 
     // Simplify A.
     let start = ctx.to_rec(&a);
+    let table = rules::chain::simplification(opts.cost);
     let mut st = stage::run(
         ctx,
         start,
-        rules::simplify::RULES,
+        &table,
         &opts.limits,
         &format!("simplification {at}"),
         &show(&a),
     )?;
-    let (_, best) = st.best(st.root, stage::Size);
-    let simp_steps = st.steps(ctx, rules::simplify::RULES, &best, show);
+    let best = flops::best(&st.egraph, st.root, opts.cost);
+    let mut simp_steps = st.steps(ctx, &table, &best, show);
     stats.push(st.finish());
-    let result = ctx.from_rec(&best);
+    let result = flops::finish(ctx.from_rec(&best), &ctx.env, opts.cost, &mut simp_steps);
     let lhs = Lhs::Gradient(function.to_string(), v.to_string());
     if simp_steps.is_empty() {
         steps.push(Step {

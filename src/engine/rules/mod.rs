@@ -3,6 +3,7 @@
 //! a derivation step prints.
 
 pub mod algebra;
+pub mod chain;
 pub mod differential;
 pub mod simplify;
 pub mod trace;

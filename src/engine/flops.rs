@@ -1,0 +1,431 @@
+//! Cost models for extraction: term size (the default) and floating-point
+//! operations for concrete dimensions (`--cost flops`).
+//!
+//! FLOPs are counted as in a straightforward evaluation: a product of an
+//! `m×k` and a `k×n` matrix costs `2mkn` (a multiply-add is two operations),
+//! a sum or an elementwise operation costs one per entry, a transpose is free
+//! (a view), an inverse or a determinant of order `n` costs `2n³`. An n-ary
+//! product is evaluated left to right, as NumPy evaluates `A @ B @ C`; a
+//! nested product is evaluated as grouped. A subexpression used twice is
+//! counted once, since it is computed once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
+
+use egg::{CostFunction, Id, Language, RecExpr};
+
+use super::lang::{EG, Math};
+use super::stage::RawStep;
+use crate::shape::{Dim, Env, Shape};
+use crate::term::{Func, Term};
+
+/// How extraction chooses among equal forms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CostModel {
+    /// The smallest term.
+    #[default]
+    Size,
+    /// The fewest floating-point operations for the declared (concrete)
+    /// dimensions; products are regrouped in matrix-chain order.
+    Flops,
+}
+
+/// The symbolic dimensions of `env`, which a FLOP count cannot price.
+pub fn symbolic_dims(env: &Env) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in env.vars.values() {
+        for d in [&v.shape.rows, &v.shape.cols] {
+            if let Dim::Sym(s) = d
+                && !out.contains(s)
+            {
+                out.push(s.clone());
+            }
+        }
+    }
+    out
+}
+
+fn lit(d: &Dim) -> Option<u64> {
+    match d {
+        Dim::Lit(n) => Some(*n),
+        Dim::Sym(_) => None,
+    }
+}
+
+fn dims(s: &Shape) -> Option<(u64, u64)> {
+    Some((lit(&s.rows)?, lit(&s.cols)?))
+}
+
+/// `2mkn`, saturating: the FLOPs of an `m×k` times `k×n` product.
+fn matmul(m: u64, k: u64, n: u64) -> u64 {
+    2u64.saturating_mul(m).saturating_mul(k).saturating_mul(n)
+}
+
+/// The FLOPs of evaluating a chain with dimensions `p` (factor `i` is
+/// `p[i] × p[i+1]`) from left to right.
+pub fn left_to_right(p: &[u64]) -> u64 {
+    (2..p.len()).fold(0u64, |acc, j| {
+        acc.saturating_add(matmul(p[0], p[j - 1], p[j]))
+    })
+}
+
+/// An order of evaluation of a chain: a factor, or the product of two groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Factor `i` of the chain.
+    Factor(usize),
+    /// The product of two consecutive groups.
+    Product(Box<Order>, Box<Order>),
+}
+
+/// The cheapest order of a chain with dimensions `p` and its FLOPs: the
+/// classic matrix-chain dynamic programme, `O(k³)` for `k` factors
+/// (Cormen et al., Introduction to Algorithms, §15.2).
+pub fn chain_order(p: &[u64]) -> (u64, Order) {
+    let k = p.len().saturating_sub(1);
+    if k == 0 {
+        return (0, Order::Factor(0));
+    }
+    // cost[i][j], split[i][j] for the factors i..=j.
+    let mut cost = vec![vec![0u64; k]; k];
+    let mut split = vec![vec![0usize; k]; k];
+    for len in 2..=k {
+        for i in 0..=k - len {
+            let j = i + len - 1;
+            let mut best = u64::MAX;
+            for s in i..j {
+                let c = cost[i][s]
+                    .saturating_add(cost[s + 1][j])
+                    .saturating_add(matmul(p[i], p[s + 1], p[j + 1]));
+                // Ties keep the leftmost split: left to right when it is optimal.
+                if c < best {
+                    best = c;
+                    split[i][j] = s;
+                }
+            }
+            cost[i][j] = best;
+        }
+    }
+    fn build(split: &[Vec<usize>], i: usize, j: usize) -> Order {
+        if i == j {
+            return Order::Factor(i);
+        }
+        let s = split[i][j];
+        Order::Product(
+            Box::new(build(split, i, s)),
+            Box::new(build(split, s + 1, j)),
+        )
+    }
+    (cost[0][k - 1], build(&split, 0, k - 1))
+}
+
+/// The chain dimensions of factors with these shapes, if all are concrete
+/// and they chain.
+pub fn chain_dims<'a>(shapes: impl IntoIterator<Item = Option<&'a Shape>>) -> Option<Vec<u64>> {
+    let mut p = Vec::new();
+    for s in shapes {
+        let (r, c) = dims(s?)?;
+        match p.last() {
+            None => p.push(r),
+            Some(&last) if last == r => {}
+            Some(_) => return None,
+        }
+        p.push(c);
+    }
+    Some(p)
+}
+
+/// The FLOPs of one operator given its own shape and its operands' shapes
+/// (`None` when a dimension is symbolic). `chain` are the dimensions of a
+/// product's factors.
+fn own_flops(op: Op, out: Option<&Shape>, arg: Option<&Shape>, extra: u64) -> Option<u64> {
+    let entries = |s: Option<&Shape>| dims(s?).map(|(r, c)| r.saturating_mul(c));
+    let cube = |s: Option<&Shape>| dims(s?).map(|(n, _)| 2u64.saturating_mul(n.pow(3)));
+    Some(match op {
+        Op::Free => 0,
+        Op::Entries => entries(out)?,
+        Op::EntriesOfArg => entries(arg)?,
+        Op::SumOf(terms) => entries(out)?.saturating_mul(terms.saturating_sub(1)),
+        Op::Cube => cube(arg)?,
+        Op::Power(k) => {
+            let (n, _) = dims(arg?)?;
+            let prods = matmul(n, n, n).saturating_mul(k.unsigned_abs().saturating_sub(1));
+            if k < 0 {
+                prods.saturating_add(cube(arg)?)
+            } else {
+                prods
+            }
+        }
+        Op::Chain => extra,
+    })
+}
+
+/// The pricing class of an operator.
+#[derive(Clone, Copy)]
+enum Op {
+    /// Leaves, transposes, differentials: nothing to compute.
+    Free,
+    /// One operation per entry of the result.
+    Entries,
+    /// One operation per entry of the argument (`tr`, `sum`, `norm`).
+    EntriesOfArg,
+    /// A sum of this many terms.
+    SumOf(u64),
+    /// An inverse or determinant: `2n³`.
+    Cube,
+    /// An integer matrix power.
+    Power(i64),
+    /// A product, priced by its chain.
+    Chain,
+}
+
+fn func_op(f: Func) -> Op {
+    match f {
+        Func::Tr | Func::Sum | Func::Norm => Op::EntriesOfArg,
+        Func::Det | Func::Logdet => Op::Cube,
+        Func::Diag => Op::Free,
+        _ => Op::Entries,
+    }
+}
+
+/// The extraction cost under [`CostModel::Flops`]: FLOPs with shared
+/// subexpressions counted once, then term size to break ties.
+#[derive(Clone, Debug)]
+pub struct FlopCost {
+    /// Total floating-point operations.
+    pub flops: u64,
+    /// Term size, counted per use.
+    pub size: usize,
+    /// The FLOPs of each e-class computed, so that a class used twice is paid once.
+    parts: Rc<BTreeMap<Id, u64>>,
+}
+
+impl PartialEq for FlopCost {
+    fn eq(&self, other: &Self) -> bool {
+        (self.flops, self.size) == (other.flops, other.size)
+    }
+}
+
+impl PartialOrd for FlopCost {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some((self.flops, self.size).cmp(&(other.flops, other.size)))
+    }
+}
+
+/// The FLOP cost function. A `CostFunction` sees no e-graph, so it holds a
+/// reference to one and reads shapes from the shape analysis.
+pub struct Flops<'a> {
+    /// The e-graph being extracted from.
+    pub egraph: &'a EG,
+}
+
+impl Flops<'_> {
+    fn shape(&self, id: Id) -> Option<&Shape> {
+        self.egraph[id].data.shape.as_ref()
+    }
+
+    fn node_flops(&self, enode: &Math) -> u64 {
+        let arg = enode.children().first().and_then(|&c| self.shape(c));
+        let out = self
+            .egraph
+            .lookup(enode.clone())
+            .and_then(|c| self.shape(c));
+        let (op, extra) = match enode {
+            Math::Mul(fs) => {
+                let p = chain_dims(fs.iter().map(|&f| self.shape(f)));
+                (Op::Chain, p.map_or(u64::MAX / 1024, |p| left_to_right(&p)))
+            }
+            Math::Add(ts) => (Op::SumOf(ts.len() as u64), 0),
+            Math::Scale(_) | Math::Neg(_) | Math::Had(_) | Math::EDiv(_) | Math::Div(_) => {
+                (Op::Entries, 0)
+            }
+            Math::Inv(_) => (Op::Cube, 0),
+            Math::Pow([_, k]) => {
+                let k = self.egraph[*k].data.num.map_or(2, |n| n.0 as i64);
+                (Op::Power(k), 0)
+            }
+            other => match other.as_func() {
+                Some((f, _)) => (func_op(f), 0),
+                None => (Op::Free, 0),
+            },
+        };
+        // An unpriceable operator (symbolic dimension) is as bad as can be
+        // without overflowing a sum of a few of them.
+        own_flops(op, out, arg, extra).unwrap_or(u64::MAX / 1024)
+    }
+}
+
+impl CostFunction<Math> for Flops<'_> {
+    type Cost = FlopCost;
+
+    fn cost<C: FnMut(Id) -> FlopCost>(&mut self, enode: &Math, mut costs: C) -> FlopCost {
+        let mut parts: BTreeMap<Id, u64> = BTreeMap::new();
+        let mut size = usize::from(!matches!(enode, Math::Num(_)));
+        for &c in enode.children() {
+            let k = costs(c);
+            size = size.saturating_add(k.size);
+            for (&id, &f) in k.parts.iter() {
+                let e = parts.entry(id).or_insert(f);
+                *e = (*e).min(f);
+            }
+        }
+        let own = self.node_flops(enode);
+        if own > 0 {
+            let id = self
+                .egraph
+                .lookup(enode.clone())
+                .unwrap_or(Id::from(usize::MAX));
+            parts.insert(id, own);
+        }
+        let flops = parts.values().fold(0u64, |a, &f| a.saturating_add(f));
+        FlopCost {
+            flops,
+            size,
+            parts: Rc::new(parts),
+        }
+    }
+}
+
+/// The best term of class `id` under `model`.
+pub fn best(egraph: &EG, id: Id, model: CostModel) -> RecExpr<Math> {
+    match model {
+        CostModel::Size => {
+            egg::Extractor::new(egraph, super::stage::Size)
+                .find_best(id)
+                .1
+        }
+        CostModel::Flops => {
+            egg::Extractor::new(egraph, Flops { egraph })
+                .find_best(id)
+                .1
+        }
+    }
+}
+
+/// The final form of a gradient extracted under `model`: under
+/// [`CostModel::Flops`] its products are grouped in matrix-chain order, and
+/// the regrouping is a step of the derivation when it changes the text.
+pub fn finish(t: Term, env: &Env, model: CostModel, steps: &mut Vec<RawStep>) -> Term {
+    if model != CostModel::Flops {
+        return t;
+    }
+    let grouped = regroup(&t, env);
+    if grouped != t {
+        steps.push(RawStep {
+            term: grouped.clone(),
+            rule: super::rules::chain::RULES[0].name.to_string(),
+        });
+    }
+    grouped
+}
+
+/// The FLOPs of evaluating `t` as written (n-ary products left to right,
+/// nested products as grouped, a repeated subterm once), or `None` when a
+/// dimension is symbolic or a shape is unknown.
+pub fn count(t: &Term, env: &Env) -> Option<u64> {
+    let mut seen = HashSet::new();
+    count_in(t, env, &mut seen)
+}
+
+fn count_in(t: &Term, env: &Env, seen: &mut HashSet<Term>) -> Option<u64> {
+    let kids = t.children();
+    if kids.is_empty() || !seen.insert(t.clone()) {
+        return Some(0);
+    }
+    let mut total = 0u64;
+    for k in &kids {
+        total = total.saturating_add(count_in(k, env, seen)?);
+    }
+    let out = t.shape(env)?;
+    let arg = kids.first().and_then(|k| k.shape(env));
+    let (op, extra) = match t {
+        Term::Mul(fs) => {
+            let shapes: Vec<Option<Shape>> = fs.iter().map(|f| f.shape(env)).collect();
+            (
+                Op::Chain,
+                left_to_right(&chain_dims(shapes.iter().map(Option::as_ref))?),
+            )
+        }
+        Term::Add(ts) => (Op::SumOf(ts.len() as u64), 0),
+        Term::Scale(..) | Term::Neg(_) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => {
+            (Op::Entries, 0)
+        }
+        Term::Inverse(_) => (Op::Cube, 0),
+        Term::Pow(_, k) => (Op::Power(*k), 0),
+        Term::Apply(f, _) => (func_op(*f), 0),
+        _ => (Op::Free, 0),
+    };
+    Some(total.saturating_add(own_flops(op, Some(&out), arg.as_ref(), extra)?))
+}
+
+/// `t` with every product of three or more factors with concrete shapes
+/// grouped in its cheapest matrix-chain order (nested products).
+pub fn regroup(t: &Term, env: &Env) -> Term {
+    let b = |x: &Term| Box::new(regroup(x, env));
+    match t {
+        Term::Mul(fs) => {
+            let fs: Vec<Term> = fs.iter().map(|f| regroup(f, env)).collect();
+            let shapes: Vec<Option<Shape>> = fs.iter().map(|f| f.shape(env)).collect();
+            match chain_dims(shapes.iter().map(Option::as_ref)) {
+                Some(p) if fs.len() > 2 => grouped(&fs, &chain_order(&p).1),
+                _ => Term::Mul(fs),
+            }
+        }
+        Term::Add(ts) => Term::Add(ts.iter().map(|x| regroup(x, env)).collect()),
+        Term::Neg(a) => Term::Neg(b(a)),
+        Term::Transpose(a) => Term::Transpose(b(a)),
+        Term::Inverse(a) => Term::Inverse(b(a)),
+        Term::Diff(a) => Term::Diff(b(a)),
+        Term::Pow(a, k) => Term::Pow(b(a), *k),
+        Term::Apply(f, a) => Term::Apply(*f, b(a)),
+        Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
+        Term::Scale(x, y) => Term::Scale(b(x), b(y)),
+        Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
+        Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
+        Term::Div(x, y) => Term::Div(b(x), b(y)),
+        leaf => leaf.clone(),
+    }
+}
+
+/// The product of `fs` in `order`. A left-nested run stays one flat product
+/// (`A B C` is evaluated left to right), so only the groups that change the
+/// order get parentheses.
+fn grouped(fs: &[Term], order: &Order) -> Term {
+    match order {
+        Order::Factor(i) => fs[*i].clone(),
+        Order::Product(l, r) => {
+            let left = grouped(fs, l);
+            let right = grouped(fs, r);
+            let mut out = match left {
+                Term::Mul(ls) if matches!(**l, Order::Product(..)) => ls,
+                other => vec![other],
+            };
+            out.push(right);
+            Term::Mul(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_order_is_the_textbook_answer() {
+        // CLRS §15.2: dims 30 35 15 5 10 20 25, 15125 scalar multiplications.
+        let (cost, order) = chain_order(&[30, 35, 15, 5, 10, 20, 25]);
+        assert_eq!(cost, 2 * 15125);
+        let f = |i| Box::new(Order::Factor(i));
+        let p = |a, b| Box::new(Order::Product(a, b));
+        assert_eq!(order, *p(p(f(0), p(f(1), f(2))), p(p(f(3), f(4)), f(5))));
+    }
+
+    #[test]
+    fn left_to_right_counts_each_product() {
+        assert_eq!(
+            left_to_right(&[10, 100, 5, 50]),
+            2 * (10 * 100 * 5 + 10 * 5 * 50)
+        );
+        assert_eq!(left_to_right(&[3, 4]), 0);
+    }
+}

@@ -1,0 +1,72 @@
+//! Small stand-ins for large literal dimensions, for the numeric check.
+//!
+//! A gradient formula does not depend on the sizes it is evaluated at, only
+//! on which dimensions are 1 (vectors, scalars) and which are equal. A
+//! problem declared with `X: 1000×10` (to price it with `--cost flops`) is
+//! therefore checked with each literal dimension above [`MAX`] replaced by a
+//! small one, the same replacement everywhere, never 1.
+
+use crate::engine::Derivation;
+use crate::shape::{Dim, Env, Shape};
+use crate::term::Term;
+
+/// The largest literal dimension kept as is (the numeric evaluator's limit).
+pub const MAX: u64 = 64;
+
+/// The stand-in for a dimension: itself up to [`MAX`], else a size in
+/// `8..=23` that depends only on the dimension.
+pub fn dim(d: &Dim) -> Dim {
+    match d {
+        Dim::Lit(n) if *n > MAX => Dim::Lit(8 + n % 16),
+        other => other.clone(),
+    }
+}
+
+fn shape(s: &Shape) -> Shape {
+    Shape::new(dim(&s.rows), dim(&s.cols))
+}
+
+/// Whether any variable of `env` has a literal dimension above [`MAX`].
+pub fn needed(env: &Env) -> bool {
+    env.vars.values().any(|v| shape(&v.shape) != v.shape)
+}
+
+/// `t` with the dimensions of its identity, ones and zero matrices replaced.
+pub fn term(t: &Term) -> Term {
+    let b = |x: &Term| Box::new(term(x));
+    match t {
+        Term::Identity(d) => Term::Identity(dim(d)),
+        Term::Ones(s) => Term::Ones(shape(s)),
+        Term::Zero(s) => Term::Zero(shape(s)),
+        Term::Add(ts) => Term::Add(ts.iter().map(term).collect()),
+        Term::Mul(ts) => Term::Mul(ts.iter().map(term).collect()),
+        Term::Neg(a) => Term::Neg(b(a)),
+        Term::Transpose(a) => Term::Transpose(b(a)),
+        Term::Inverse(a) => Term::Inverse(b(a)),
+        Term::Diff(a) => Term::Diff(b(a)),
+        Term::Pow(a, k) => Term::Pow(b(a), *k),
+        Term::Apply(f, a) => Term::Apply(*f, b(a)),
+        Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
+        Term::Scale(x, y) => Term::Scale(b(x), b(y)),
+        Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
+        Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
+        Term::Div(x, y) => Term::Div(b(x), b(y)),
+        leaf => leaf.clone(),
+    }
+}
+
+/// The derivation with every large literal dimension replaced, in the
+/// environment, the input and the gradients (what the numeric check reads).
+pub fn derivation(der: &Derivation) -> Derivation {
+    let mut out = der.clone();
+    for v in out.problem.env.vars.values_mut() {
+        v.shape = shape(&v.shape);
+    }
+    out.problem.term = term(&der.problem.term);
+    out.problem.shape = shape(&der.problem.shape);
+    for g in &mut out.gradients {
+        g.result = term(&g.result);
+        g.shape = shape(&g.shape);
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! `matdiff grad --stats` and `--cost flops` as a user sees them, with the
+//! wall times filtered out (they differ on every run).
+
+use std::process::Command;
+
+fn grad(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_matdiff"))
+        .arg("grad")
+        .args(args)
+        .output()
+        .expect("matdiff runs");
+    assert!(
+        out.status.success(),
+        "matdiff grad {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn snapshot(name: &str, text: &str) {
+    insta::with_settings!({filters => vec![(r" +\d+\.\d{3} ms", "  [time]")]}, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+#[test]
+fn stats_of_a_reference_case() {
+    snapshot(
+        "stats_affine",
+        &grad(&["L(XW+B)", "--let", "X: 1×n", "--stats"]),
+    );
+}
+
+#[test]
+fn stats_of_a_chain() {
+    snapshot(
+        "stats_chain",
+        &grad(&["tr(A1 A2 A3 A4 A5 A6 A7 A8 X)", "--wrt", "X", "--stats"]),
+    );
+}
+
+#[test]
+fn cost_flops_with_stats() {
+    snapshot(
+        "flops_least_squares",
+        &grad(&[
+            "‖A B x − y‖²",
+            "--wrt",
+            "x",
+            "--let",
+            "A: 1000×10",
+            "--let",
+            "B: 10×1000",
+            "--let",
+            "x: 1000×1",
+            "--let",
+            "y: 1000×1",
+            "--cost",
+            "flops",
+            "--check",
+            "--stats",
+        ]),
+    );
+}
+
+#[test]
+fn cost_flops_needs_concrete_dimensions() {
+    let out = Command::new(env!("CARGO_BIN_EXE_matdiff"))
+        .args(["grad", "tr(A X)", "--cost", "flops"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("matdiff runs");
+    assert_eq!(out.status.code(), Some(2));
+    snapshot("flops_symbolic", &String::from_utf8_lossy(&out.stderr));
+}
