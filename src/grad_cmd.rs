@@ -16,12 +16,6 @@ const TRIALS: u32 = 3;
 
 /// Runs `grad` over its input(s); returns the worst exit status.
 pub fn run(args: &GradArgs) -> i32 {
-    if args.cost.is_some() {
-        return report(&Error::Unsupported {
-            at: "--cost flops".to_string(),
-            reason: "FLOP-based extraction is not available in this version".to_string(),
-        });
-    }
     let batch = args.expr == "-";
     let mut status = 0;
     let stdout = std::io::stdout();
