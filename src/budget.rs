@@ -21,7 +21,7 @@ pub const MAX_TERM_SIZE: usize = 512;
 
 /// The largest output of one command, in bytes; a derivation whose text is
 /// longer is refused with [`Error::OutputTooLarge`].
-pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
+pub const MAX_OUTPUT_BYTES: usize = 8 << 20;
 
 /// The default wall-time budget of one input (`--timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
