@@ -11,6 +11,11 @@
 //! adds O(t) e-nodes: the e-graph grows linearly in the size of the
 //! differential. Binary associativity with free rotation, by contrast, grew to
 //! 402k e-nodes for a 50-factor trace.
+//!
+//! Measured (`cargo run --release --example growth`, all stages of one
+//! derivation): `tr(A1 … An X)` by X for n = 8, 32, 128, 256 takes 57, 177,
+//! 657, 1,297 e-nodes (fitted exponent 0.90); a network of 1, 4, 16, 64 tanh
+//! layers, every gradient, 55, 337, 1,465, 5,977 e-nodes (exponent 1.12).
 
 use egg::{Id, Language};
 
