@@ -124,6 +124,10 @@ impl<'s> Builder<'s> {
             });
         }
         let mut depth = 0usize;
+        // Unmatched brackets are reported here, before pest sees them: with
+        // many unclosed `(` the grammar's alternatives (a call or a group)
+        // backtrack exponentially (a 718-byte input took over a minute).
+        let mut open: Vec<(usize, char)> = Vec::new();
         for (i, c) in self.src.char_indices() {
             match c {
                 '(' | '{' => {
@@ -131,10 +135,44 @@ impl<'s> Builder<'s> {
                     if depth > MAX_DEPTH {
                         return Err(self.too_deep(Span::new(i, i + 1)));
                     }
+                    open.push((i, c));
                 }
-                ')' | '}' => depth = depth.saturating_sub(1),
+                ')' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    let want = if c == ')' { '(' } else { '{' };
+                    match open.pop() {
+                        Some((_, o)) if o == want => {}
+                        Some((j, o)) => {
+                            return Err(self.error(
+                                Span::new(j, j + o.len_utf8()),
+                                &format!("`{o}` is closed by `{c}`"),
+                                "opened here",
+                                Some(&format!(
+                                    "close it with `{}`",
+                                    if o == '(' { ')' } else { '}' }
+                                )),
+                            ));
+                        }
+                        None => {
+                            return Err(self.error(
+                                Span::new(i, i + 1),
+                                &format!("unmatched `{c}`"),
+                                "nothing opens this",
+                                Some("remove it, or add the opening bracket"),
+                            ));
+                        }
+                    }
+                }
                 _ => {}
             }
+        }
+        if let Some(&(j, o)) = open.last() {
+            return Err(self.error(
+                Span::new(j, j + o.len_utf8()),
+                &format!("unclosed `{o}`"),
+                "opened here and never closed",
+                Some(&format!("add `{}`", if o == '(' { ')' } else { '}' })),
+            ));
         }
         Ok(())
     }

@@ -435,7 +435,7 @@ fn a_failing_line_does_not_stop_the_batch() {
     assert_eq!(lines[1]["exit"], 2);
     assert!(lines[1]["error"].is_string());
     assert_eq!(lines[2]["gradients"][0]["numpy"], "np.linalg.inv(X).T");
-    assert!(err.contains("unexpected end of input"), "{err}");
+    assert!(err.contains("unclosed `(`"), "{err}");
 
     let (status, out, _) = matdiff(&["grad", "-"], "tr(X)\ntr(X\nL(X')\n");
     assert_eq!(status, 2);
