@@ -33,25 +33,11 @@ pub fn needed(env: &Env) -> bool {
 
 /// `t` with the dimensions of its identity, ones and zero matrices replaced.
 pub fn term(t: &Term) -> Term {
-    let b = |x: &Term| Box::new(term(x));
     match t {
         Term::Identity(d) => Term::Identity(dim(d)),
         Term::Ones(s) => Term::Ones(shape(s)),
         Term::Zero(s) => Term::Zero(shape(s)),
-        Term::Add(ts) => Term::Add(ts.iter().map(term).collect()),
-        Term::Mul(ts) => Term::Mul(ts.iter().map(term).collect()),
-        Term::Neg(a) => Term::Neg(b(a)),
-        Term::Transpose(a) => Term::Transpose(b(a)),
-        Term::Inverse(a) => Term::Inverse(b(a)),
-        Term::Diff(a) => Term::Diff(b(a)),
-        Term::Pow(a, k) => Term::Pow(b(a), *k),
-        Term::Apply(f, a) => Term::Apply(*f, b(a)),
-        Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
-        Term::Scale(x, y) => Term::Scale(b(x), b(y)),
-        Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
-        Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
-        Term::Div(x, y) => Term::Div(b(x), b(y)),
-        leaf => leaf.clone(),
+        other => other.map_children(term),
     }
 }
 

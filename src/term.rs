@@ -330,21 +330,43 @@ impl Term {
             }
             out
         }
-        let b = |t: &Term| Box::new(t.flattened());
         match self {
             Term::Add(ts) => Term::Add(splice(ts, |t| matches!(t, Term::Add(_)))),
             Term::Mul(ts) => Term::Mul(splice(ts, |t| matches!(t, Term::Mul(_)))),
+            other => other.map_children(Term::flattened),
+        }
+    }
+
+    /// The same operator over new children: `f` applied to each direct
+    /// sub-term, left to right; leaves are cloned.
+    pub fn map_children(&self, mut f: impl FnMut(&Term) -> Term) -> Term {
+        let mut b = |x: &Term| Box::new(f(x));
+        match self {
             Term::Neg(a) => Term::Neg(b(a)),
             Term::Transpose(a) => Term::Transpose(b(a)),
             Term::Inverse(a) => Term::Inverse(b(a)),
             Term::Diff(a) => Term::Diff(b(a)),
             Term::Pow(a, k) => Term::Pow(b(a), *k),
-            Term::Apply(f, a) => Term::Apply(*f, b(a)),
+            Term::Apply(g, a) => Term::Apply(*g, b(a)),
             Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
-            Term::Scale(x, y) => Term::Scale(b(x), b(y)),
-            Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
-            Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
-            Term::Div(x, y) => Term::Div(b(x), b(y)),
+            Term::Scale(x, y) => {
+                let x = b(x);
+                Term::Scale(x, b(y))
+            }
+            Term::Hadamard(x, y) => {
+                let x = b(x);
+                Term::Hadamard(x, b(y))
+            }
+            Term::ElemDiv(x, y) => {
+                let x = b(x);
+                Term::ElemDiv(x, b(y))
+            }
+            Term::Div(x, y) => {
+                let x = b(x);
+                Term::Div(x, b(y))
+            }
+            Term::Add(ts) => Term::Add(ts.iter().map(|t| *b(t)).collect()),
+            Term::Mul(ts) => Term::Mul(ts.iter().map(|t| *b(t)).collect()),
             leaf => leaf.clone(),
         }
     }

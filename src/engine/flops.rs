@@ -361,7 +361,6 @@ fn count_in(t: &Term, env: &Env, seen: &mut HashSet<Term>) -> Option<u64> {
 /// `t` with every product of three or more factors with concrete shapes
 /// grouped in its cheapest matrix-chain order (nested products).
 pub fn regroup(t: &Term, env: &Env) -> Term {
-    let b = |x: &Term| Box::new(regroup(x, env));
     match t {
         Term::Mul(fs) => {
             let fs: Vec<Term> = fs.iter().map(|f| regroup(f, env)).collect();
@@ -371,19 +370,7 @@ pub fn regroup(t: &Term, env: &Env) -> Term {
                 _ => Term::Mul(fs),
             }
         }
-        Term::Add(ts) => Term::Add(ts.iter().map(|x| regroup(x, env)).collect()),
-        Term::Neg(a) => Term::Neg(b(a)),
-        Term::Transpose(a) => Term::Transpose(b(a)),
-        Term::Inverse(a) => Term::Inverse(b(a)),
-        Term::Diff(a) => Term::Diff(b(a)),
-        Term::Pow(a, k) => Term::Pow(b(a), *k),
-        Term::Apply(f, a) => Term::Apply(*f, b(a)),
-        Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
-        Term::Scale(x, y) => Term::Scale(b(x), b(y)),
-        Term::Hadamard(x, y) => Term::Hadamard(b(x), b(y)),
-        Term::ElemDiv(x, y) => Term::ElemDiv(b(x), b(y)),
-        Term::Div(x, y) => Term::Div(b(x), b(y)),
-        leaf => leaf.clone(),
+        other => other.map_children(|x| regroup(x, env)),
     }
 }
 

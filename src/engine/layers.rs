@@ -57,7 +57,7 @@ fn fresh(base: &str, k: usize, problem: &Problem) -> String {
 /// argument `Zk`; returns the rewritten term. `defs` receives the definitions
 /// in evaluation order.
 fn name_layers(t: &Term, problem: &Problem, defs: &mut Vec<(String, Term)>) -> Term {
-    let rebuilt = map_children(t, |c| name_layers(c, problem, defs));
+    let rebuilt = t.map_children(|c| name_layers(c, problem, defs));
     match &rebuilt {
         Term::Apply(f, a) if f.is_elementwise() && is_layer_input(a) => {
             let k = defs.len() / 2 + 1;
@@ -71,49 +71,17 @@ fn name_layers(t: &Term, problem: &Problem, defs: &mut Vec<(String, Term)>) -> T
     }
 }
 
-fn map_children(t: &Term, mut f: impl FnMut(&Term) -> Term) -> Term {
-    let mut b = |x: &Term| Box::new(f(x));
-    match t {
-        Term::Neg(a) => Term::Neg(b(a)),
-        Term::Transpose(a) => Term::Transpose(b(a)),
-        Term::Inverse(a) => Term::Inverse(b(a)),
-        Term::Diff(a) => Term::Diff(b(a)),
-        Term::Pow(a, k) => Term::Pow(b(a), *k),
-        Term::Apply(g, a) => Term::Apply(*g, b(a)),
-        Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
-        Term::Scale(x, y) => {
-            let x = b(x);
-            Term::Scale(x, b(y))
-        }
-        Term::Hadamard(x, y) => {
-            let x = b(x);
-            Term::Hadamard(x, b(y))
-        }
-        Term::ElemDiv(x, y) => {
-            let x = b(x);
-            Term::ElemDiv(x, b(y))
-        }
-        Term::Div(x, y) => {
-            let x = b(x);
-            Term::Div(x, b(y))
-        }
-        Term::Add(ts) => Term::Add(ts.iter().map(&mut f).collect()),
-        Term::Mul(ts) => Term::Mul(ts.iter().map(&mut f).collect()),
-        leaf => leaf.clone(),
-    }
-}
-
 /// Renames variables.
 fn rename(t: &Term, names: &BTreeMap<String, String>) -> Term {
     match t {
         Term::Var(n) => Term::Var(names.get(n).cloned().unwrap_or_else(|| n.clone())),
-        _ => map_children(t, |c| rename(c, names)),
+        _ => t.map_children(|c| rename(c, names)),
     }
 }
 
 /// Writes every subterm equal to a definition's value as the definition's name.
 fn fold(t: &Term, defs: &[(String, Term)]) -> Term {
-    let t = map_children(t, |c| fold(c, defs));
+    let t = t.map_children(|c| fold(c, defs));
     match defs.iter().find(|(_, v)| *v == t) {
         Some((name, _)) => Term::Var(name.clone()),
         None => t,
