@@ -304,10 +304,11 @@ impl Term {
     /// The variables of this term in order of first appearance, without repeats.
     pub fn variables_in_order(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         let mut stack = vec![self];
         while let Some(t) = stack.pop() {
             if let Term::Var(n) = t
-                && !out.contains(n)
+                && seen.insert(n.as_str())
             {
                 out.push(n.clone());
             }

@@ -13,10 +13,15 @@
 //! Adding a case needs no Rust: add a file, run
 //! `INSTA_UPDATE=always cargo test --test bad_inputs`, read the snapshot.
 
+#[path = "support/bad_corpus.rs"]
+mod bad_corpus;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use bad_corpus::Input;
 
 /// A guard against hangs only: each case answers in well under a second
 /// on an idle machine (see the README), but test machines are shared.
@@ -103,44 +108,31 @@ fn judge(
     s
 }
 
-/// `grad` and `shape` on `args`-style input, or on `stdin` with `-`.
+/// `grad` and `shape` on one input.
 fn both(
     case: &str,
     shown: &str,
-    lets: &[String],
-    expr: Input,
+    input: &Input,
     times: &mut Vec<(Duration, String)>,
     problems: &mut Vec<String>,
 ) -> String {
     let mut out = String::new();
-    for lets in lets {
-        out.push_str(&format!("--let {lets}\n"));
+    if let Input::Arg { lets, .. } = input {
+        for l in lets {
+            out.push_str(&format!("--let {l}\n"));
+        }
     }
     out.push_str(&format!("input: {shown}\n\n"));
     for cmd in ["grad", "shape"] {
-        let mut args = vec![cmd.to_string()];
-        let (what, r) = match &expr {
-            Input::Arg(e) => {
-                args.push(e.clone());
-                for l in lets {
-                    args.extend(["--let".to_string(), l.clone()]);
-                }
-                (format!("{cmd} EXPR"), run(&args, None))
-            }
-            Input::Stdin(bytes) => {
-                args.push("-".to_string());
-                (format!("{cmd} - <INPUT"), run(&args, Some(bytes)))
-            }
+        let what = match input {
+            Input::Arg { .. } => format!("{cmd} EXPR"),
+            Input::Stdin(_) => format!("{cmd} - <INPUT"),
         };
+        let r = run(&input.args(cmd), input.stdin());
         out.push_str(&judge(case, &what, &r, times, problems));
         out.push('\n');
     }
     out
-}
-
-enum Input {
-    Arg(String),
-    Stdin(Vec<u8>),
 }
 
 /// Prints the slowest runs and fails with every problem found.
@@ -164,25 +156,12 @@ fn expressions() {
         if path.file_name().is_some_and(|n| n == "recipes.txt") {
             return;
         }
-        let text = std::fs::read_to_string(path).expect("case file is readable");
-        let mut lets = Vec::new();
-        let mut expr = Vec::new();
-        for line in text.lines() {
-            match line.strip_prefix("# let:") {
-                Some(decl) => lets.push(decl.trim().to_string()),
-                None => expr.push(line),
-            }
-        }
-        let expr = expr.join(" ");
+        let input = bad_corpus::read_txt(path);
+        let Input::Arg { expr, .. } = &input else {
+            unreachable!("a text case is an argument")
+        };
         let shown = format!("{expr:?}");
-        let out = both(
-            &name(path),
-            &shown,
-            &lets,
-            Input::Arg(expr),
-            &mut times,
-            &mut problems,
-        );
+        let out = both(&name(path), &shown, &input, &mut times, &mut problems);
         insta::assert_snapshot!(out);
     });
     report(&mut times, &problems);
@@ -198,8 +177,7 @@ fn standard_input_bytes() {
         let out = both(
             &name(path),
             &shown,
-            &[],
-            Input::Stdin(bytes),
+            &Input::Stdin(bytes),
             &mut times,
             &mut problems,
         );
@@ -212,24 +190,15 @@ fn standard_input_bytes() {
 fn generated_pathological_inputs() {
     let mut times = Vec::new();
     let mut problems = Vec::new();
-    let recipes = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/recipes.txt"),
-    )
-    .expect("recipes are readable");
     let mut count = 0;
-    for line in recipes
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    for (name, recipe, bytes) in
+        bad_corpus::recipes(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad"))
     {
-        let (name, recipe) = line.split_once(" = ").expect("NAME = RECIPE");
-        let mut bytes = expand(recipe).into_bytes();
-        bytes.push(b'\n');
         let shown = format!("{recipe}   ({} bytes)", bytes.len() - 1);
         let out = both(
-            name,
+            &name,
             &shown,
-            &[],
-            Input::Stdin(bytes),
+            &Input::Stdin(bytes),
             &mut times,
             &mut problems,
         );
@@ -244,33 +213,4 @@ fn name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// Expands `"text" * N + "text" + …`; `%i` in a repeated text becomes the
-/// copy's number, from 1.
-fn expand(recipe: &str) -> String {
-    let mut out = String::new();
-    let mut rest = recipe.trim();
-    while !rest.is_empty() {
-        let body = rest
-            .strip_prefix('"')
-            .unwrap_or_else(|| panic!("a quoted piece at {rest}"));
-        let close = body.find('"').expect("a closing quote");
-        let piece = &body[..close];
-        rest = body[close + 1..].trim_start();
-        let mut copies = 1;
-        if let Some(after) = rest.strip_prefix('*') {
-            let after = after.trim_start();
-            let digits = after
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(after.len());
-            copies = after[..digits].parse().expect("a count after *");
-            rest = after[digits..].trim_start();
-        }
-        for i in 1..=copies {
-            out.push_str(&piece.replace("%i", &i.to_string()));
-        }
-        rest = rest.strip_prefix('+').unwrap_or(rest).trim_start();
-    }
-    out
 }

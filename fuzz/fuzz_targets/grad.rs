@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use matdiff::engine::{self, Limits, Options};
+use matdiff::engine::{self, CostModel, Limits, Options};
 use matdiff::numeric::EvalError;
 use matdiff::render::{self, text::Style};
 use matdiff::{Error, check, verify};
@@ -26,6 +26,7 @@ fn options() -> Options {
             iterations: 30,
             time: Duration::from_millis(500),
         },
+        cost: CostModel::Size,
     }
 }
 
@@ -82,7 +83,10 @@ fuzz_target!(|data: &[u8]| {
         }
     };
     let _ = render::derivation::render(&der, checked.as_ref(), Style::default());
-    let _ = render::derivation::render(&der, checked.as_ref(), Style { ascii: true });
+    let _ = render::derivation::render(&der, checked.as_ref(), Style {
+            ascii: true,
+            color: false,
+        });
     let _ = render::json::render(&der, checked.as_ref()).to_string();
     let _ = render::latex::derivation(&der);
     let _ = render::numpy::functions(&der, render::numpy::Lib::Numpy);

@@ -20,40 +20,25 @@
 //! with `A` among its terms. Splicing such a sum into its parent, or
 //! multiplying it out, adds a longer sum to the same class at every
 //! iteration, and following `−(−A)` or `2·0 = 0` through their classes to
-//! find a coefficient never ends. The associativity and like-terms rules here
-//! stand in for those of the simplification table ([`simplify::RULES`]) and
-//! skip such self-containing nodes; [`with_simplification`] is the combined
-//! table.
+//! find a coefficient never ends. The associativity and like-terms rules of
+//! the simplification table ([`simplify::RULES`]) and the distributivity and
+//! commutativity rules here skip such self-containing nodes;
+//! [`with_simplification`] is the combined table.
 
 use egg::{Id, Language};
 
-use super::{has_d, is_scalar, num, shape, simplify, transpose_chain, zero_of};
+use super::simplify::contains_itself;
+use super::{has_d, is_scalar, simplify, transpose_chain};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
 
-/// The simplification table with its associativity and like-terms rules
-/// replaced by the guarded ones of this table, followed by this table.
+/// The simplification table followed by this table.
 pub fn with_simplification() -> Vec<Rule> {
-    simplify::RULES
-        .iter()
-        .filter(|r| !matches!(r.id, "flatten" | "like-terms"))
-        .chain(RULES)
-        .cloned()
-        .collect()
+    simplify::RULES.iter().chain(RULES).cloned().collect()
 }
 
 /// The rule table of general algebra.
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "flatten-acyclic",
-        name: "associativity",
-        f: flatten,
-    },
-    Rule {
-        id: "like-terms-acyclic",
-        name: "collect like terms",
-        f: like_terms,
-    },
     Rule {
         id: "trace-rotate",
         name: "cyclic property of the trace",
@@ -186,13 +171,6 @@ fn scalar_transpose(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     }]
 }
 
-/// Whether `node` of class `id` has `id` among its operands (`A` holding
-/// `A + B − B`): a true but useless equation that the rules below leave alone.
-fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
-    let id = eg.find(id);
-    node.children().iter().any(|&c| eg.find(c) == id)
-}
-
 /// The terms of a sum in class `c` that contains neither `c` nor `parent`
 /// (the class it would be spliced or multiplied out into).
 fn sum_in(eg: &EG, c: Id, parent: Id) -> Option<Vec<Id>> {
@@ -207,118 +185,6 @@ fn sum_in(eg: &EG, c: Id, parent: Id) -> Option<Vec<Id>> {
         }
         _ => None,
     })
-}
-
-/// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that contain
-/// neither their own class nor the class of the parent.
-fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
-    if contains_itself(eg, id, node) {
-        return vec![];
-    }
-    let id = eg.find(id);
-    let (fs, is_mul) = match node {
-        Math::Mul(fs) => (fs, true),
-        Math::Add(ts) => (ts, false),
-        _ => return vec![],
-    };
-    for (i, &f) in fs.iter().enumerate() {
-        let fc = eg.find(f);
-        for inner in &eg[f].nodes {
-            let nested = match (inner, is_mul) {
-                (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
-                _ => continue,
-            };
-            if nested
-                .iter()
-                .any(|&g| matches!(eg.find(g), x if x == fc || x == id))
-            {
-                continue;
-            }
-            let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
-            kids[i] = whole(inner);
-            let mut flat: Vec<Pat> = fs[..i].iter().map(|&g| p::c(g)).collect();
-            flat.extend(nested.iter().map(|&g| p::c(g)));
-            flat.extend(fs[i + 1..].iter().map(|&g| p::c(g)));
-            let to = if is_mul { p::mul(flat) } else { p::add(flat) };
-            return vec![Proposal {
-                from: Pat::node(node.clone(), kids),
-                to,
-            }];
-        }
-    }
-    vec![]
-}
-
-/// A term as (numeric coefficient, base class): `3 A` is (3, A), `−A` is
-/// (−1, A). On a cycle (`A` and `−(−A)` in one class) the base is the class
-/// of the cycle with the smallest id, so that every term of the cycle names
-/// the same base.
-fn coefficient(eg: &EG, id: Id) -> (f64, Id) {
-    let mut path: Vec<(Id, f64)> = Vec::new();
-    let (mut at, mut c) = (eg.find(id), 1.0);
-    loop {
-        if let Some(i) = path.iter().position(|(x, _)| *x == at) {
-            let &(base, k) = path[i..]
-                .iter()
-                .min_by_key(|(x, _)| *x)
-                .expect("a cycle has a class");
-            return (k, base);
-        }
-        path.push((at, c));
-        let step = eg[at].nodes.iter().find_map(|n| match n {
-            Math::Neg(a) => Some((-1.0, *a)),
-            Math::Scale([s, a]) => num(eg, *s).map(|v| (v, *a)),
-            _ => None,
-        });
-        match step {
-            Some((k, next)) if path.len() < 64 => {
-                c *= k;
-                at = eg.find(next);
-            }
-            _ => return (c, at),
-        }
-    }
-}
-
-/// 2A + 3A = 5A, A − A = 0.
-fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
-    if contains_itself(eg, id, node) {
-        return vec![];
-    }
-    let Math::Add(ts) = node else { return vec![] };
-    let terms: Vec<(f64, Id)> = ts.iter().map(|&t| coefficient(eg, t)).collect();
-    let mut bases: Vec<(Id, f64)> = Vec::new();
-    for &(c, b) in &terms {
-        match bases.iter_mut().find(|(x, _)| *x == b) {
-            Some((_, acc)) => *acc += c,
-            None => bases.push((b, c)),
-        }
-    }
-    if bases.len() == terms.len() {
-        return vec![];
-    }
-    let parts: Vec<Pat> = bases
-        .into_iter()
-        .filter(|&(_, c)| c != 0.0)
-        .map(|(b, c)| match c {
-            1.0 => p::c(b),
-            -1.0 => p::neg(p::c(b)),
-            c if c < 0.0 => p::neg(p::scale(p::num(-c), p::c(b))),
-            c => p::scale(p::num(c), p::c(b)),
-        })
-        .collect();
-    let to = if parts.is_empty() {
-        match shape(eg, id) {
-            Some(s) => zero_of(eg, s),
-            None => return vec![],
-        }
-    } else {
-        p::add(parts)
-    };
-    vec![Proposal {
-        from: whole(node),
-        to,
-    }]
 }
 
 /// A(B + C)D = ABD + ACD, s(A + B) = sA + sB, −(A + B) = −A − B.

@@ -272,22 +272,36 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
+/// Whether `node` of class `id` has `id` among its operands (`A` holding
+/// `A + B − B`): a true but useless equation that the rules below leave alone.
+pub(super) fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
+    let id = eg.find(id);
+    node.children().iter().any(|&c| eg.find(c) == id)
+}
+
+/// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that contain
+/// neither their own class nor the class of the parent.
 fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    let id = eg.find(id);
     let (fs, is_mul) = match node {
         Math::Mul(fs) => (fs, true),
         Math::Add(ts) => (ts, false),
         _ => return vec![],
     };
     for (i, &f) in fs.iter().enumerate() {
+        let fc = eg.find(f);
         for inner in &eg[f].nodes {
             let nested = match (inner, is_mul) {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
             };
-            // A class that contains itself (A + B − B = A) would be spliced
-            // into itself forever.
-            let me = eg.find(id);
-            if eg.find(f) == me || nested.iter().any(|&g| eg.find(g) == me) {
+            if nested
+                .iter()
+                .any(|&g| matches!(eg.find(g), x if x == fc || x == id))
+            {
                 continue;
             }
             let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
@@ -296,7 +310,10 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             flat.extend(nested.iter().map(|&g| p::c(g)));
             flat.extend(fs[i + 1..].iter().map(|&g| p::c(g)));
             let to = if is_mul { p::mul(flat) } else { p::add(flat) };
-            return propose(Pat::node(node.clone(), kids), to);
+            return vec![Proposal {
+                from: Pat::node(node.clone(), kids),
+                to,
+            }];
         }
     }
     vec![]
@@ -384,41 +401,46 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     vec![]
 }
 
-/// A term as (numeric coefficient, base class): `3 A` is (3, A), `−A` is (−1, A).
+/// A term as (numeric coefficient, base class): `3 A` is (3, A), `−A` is
+/// (−1, A). On a cycle (`A` and `−(−A)` in one class) the base is the class
+/// of the cycle with the smallest id, so that every term of the cycle names
+/// the same base.
 fn coefficient(eg: &EG, id: Id) -> (f64, Id) {
-    coefficient_within(eg, id, 8)
-}
-
-/// A class can contain itself through a sign (`−0 = 0`), so the descent is
-/// bounded.
-fn coefficient_within(eg: &EG, id: Id, depth: usize) -> (f64, Id) {
-    if depth == 0 {
-        return (1.0, id);
-    }
-    for n in &eg[id].nodes {
-        match n {
-            Math::Neg(a) if eg.find(*a) != eg.find(id) => {
-                let (c, b) = coefficient_within(eg, *a, depth - 1);
-                return (-c, b);
+    let mut path: Vec<(Id, f64)> = Vec::new();
+    let (mut at, mut c) = (eg.find(id), 1.0);
+    loop {
+        if let Some(i) = path.iter().position(|(x, _)| *x == at) {
+            let &(base, k) = path[i..]
+                .iter()
+                .min_by_key(|(x, _)| *x)
+                .expect("a cycle has a class");
+            return (k, base);
+        }
+        path.push((at, c));
+        let step = eg[at].nodes.iter().find_map(|n| match n {
+            Math::Neg(a) => Some((-1.0, *a)),
+            Math::Scale([s, a]) => num(eg, *s).map(|v| (v, *a)),
+            _ => None,
+        });
+        match step {
+            Some((k, next)) if path.len() < 64 => {
+                c *= k;
+                at = eg.find(next);
             }
-            Math::Scale([s, a]) if eg.find(*a) != eg.find(id) => {
-                if let Some(v) = num(eg, *s) {
-                    let (c, b) = coefficient_within(eg, *a, depth - 1);
-                    return (v * c, b);
-                }
-            }
-            _ => {}
+            _ => return (c, at),
         }
     }
-    (1.0, id)
 }
 
+/// 2A + 3A = 5A, A − A = 0.
 fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Add(ts) = node else { return vec![] };
     let terms: Vec<(f64, Id)> = ts.iter().map(|&t| coefficient(eg, t)).collect();
     let mut bases: Vec<(Id, f64)> = Vec::new();
     for &(c, b) in &terms {
-        let b = eg.find(b);
         match bases.iter_mut().find(|(x, _)| *x == b) {
             Some((_, acc)) => *acc += c,
             None => bases.push((b, c)),
@@ -445,7 +467,10 @@ fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     } else {
         p::add(parts)
     };
-    propose(whole(node), to)
+    vec![Proposal {
+        from: whole(node),
+        to,
+    }]
 }
 
 fn factor(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
