@@ -80,7 +80,9 @@ fn derivations() {
                 .iter()
                 .find(|g| g.wrt == *v)
                 .unwrap_or_else(|| panic!("no gradient for {v}"));
-            let want = check::check_in(expected, &der.problem.env)
+            // Read as `(E) + 0 V`, so that a free dimension of `E` (the size
+            // of `I` in `I / α`) takes the shape of the variable.
+            let want = check::check_in(&format!("({expected}) + 0 {v}"), &der.problem.env)
                 .unwrap_or_else(|e| panic!("expected {expected}: {e}"));
             let cmp = numeric::compare(&g.result, &want.term, &der.problem.env, 11, 3)
                 .unwrap_or_else(|e| panic!("{}: comparing ∂/∂{v} with {expected}: {e}", case.expr));

@@ -3,7 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use egg::{Extractor, FlatTerm, Id, Language, RecExpr, Runner, SimpleScheduler, StopReason};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use egg::{
+    Extractor, FlatTerm, Id, Language, RecExpr, Runner, SimpleScheduler, StopReason, TreeTerm,
+};
 
 use super::lang::{Ctx, EG, Math, ShapeAnalysis};
 use super::rule::Rule;
@@ -189,11 +194,41 @@ impl Stage {
         }
         let start = self.start.clone();
         let mut expl = self.egraph.explain_equivalence(&start, target);
-        let flat = expl.make_flat_explanation().clone();
+        // Flattening copies the whole term at every step: a long explanation
+        // of a large term is summarised instead of printed.
+        let (steps, terms, names) = proof_outline(&expl.explanation_trees);
+        let size = tree_size(&start).max(tree_size(target));
+        let cost = terms.saturating_mul(size);
+        if std::env::var("MATDIFF_DEBUG_STEPS").is_ok() {
+            eprintln!(
+                "  explanation: {steps} steps, {terms} proof terms, a {size}-node term: cost {cost}"
+            );
+        }
+        if cost > FLAT_BUDGET {
+            let mut shown: Vec<String> = Vec::new();
+            for r in names {
+                let name = super::rule::display_name(&[rules], &r);
+                if !shown.contains(&name) {
+                    shown.push(name);
+                }
+            }
+            let rule = match steps {
+                0 | 1 => shown.join(", "),
+                _ => format!(
+                    "{} ({steps} steps of a {size}-node term: too long to print)",
+                    shown.join(", ")
+                ),
+            };
+            return vec![RawStep {
+                term: ctx.from_rec(target),
+                rule,
+            }];
+        }
+        let flat = expl.make_flat_explanation();
         let mut out: Vec<RawStep> = Vec::new();
         let mut last_text = show(&ctx.from_rec(&start));
         for ft in flat.iter().skip(1) {
-            let term = ctx.from_rec(&ft.get_recexpr());
+            let term = ctx.from_rec(&rec_of(ft));
             let text = show(&term);
             let rule = rule_of(ft)
                 .map(|r| super::rule::display_name(&[rules], &r))
@@ -218,6 +253,82 @@ impl Stage {
         self.stats.micros = self.started.elapsed().as_micros();
         self.stats.clone()
     }
+}
+
+/// The most work that printing one explanation step by step may cost,
+/// counted as proof terms × term size (egg's flattening rebuilds the term
+/// for every proof term; measured at 4–11 ns per unit, so the budget is
+/// about 0.1–0.2 s); beyond it the steps are summarised.
+const FLAT_BUDGET: u64 = 20_000_000;
+
+/// The number of rewrite steps and of proof terms of an explanation once
+/// flattened (counted without its sharing, saturating), and the rules it
+/// uses, in order of first use.
+fn proof_outline(trees: &[Rc<TreeTerm<Math>>]) -> (u64, u64, Vec<String>) {
+    /// (rewrite steps, tree terms), both counted without sharing.
+    fn walk(
+        t: &Rc<TreeTerm<Math>>,
+        memo: &mut HashMap<*const TreeTerm<Math>, (u64, u64)>,
+        names: &mut Vec<String>,
+    ) -> (u64, u64) {
+        let key = Rc::as_ptr(t);
+        if let Some(&n) = memo.get(&key) {
+            return n;
+        }
+        let mut steps = u64::from(t.forward_rule.is_some() || t.backward_rule.is_some());
+        let mut terms = 1u64;
+        if let Some(r) = t.forward_rule.or(t.backward_rule) {
+            let r = r.to_string();
+            if !names.contains(&r) {
+                names.push(r);
+            }
+        }
+        for proof in &t.child_proofs {
+            for c in proof {
+                let (s, n) = walk(c, memo, names);
+                steps = steps.saturating_add(s);
+                terms = terms.saturating_add(n);
+            }
+        }
+        memo.insert(key, (steps, terms));
+        (steps, terms)
+    }
+    let mut memo = HashMap::new();
+    let mut names = Vec::new();
+    let (steps, terms) = trees.iter().fold((0u64, 0u64), |(s, n), t| {
+        let (s2, n2) = walk(t, &mut memo, &mut names);
+        (s.saturating_add(s2), n.saturating_add(n2))
+    });
+    (steps, terms, names)
+}
+
+/// The number of nodes of a term written out as a tree (saturating).
+fn tree_size(e: &RecExpr<Math>) -> u64 {
+    let mut sizes: Vec<u64> = Vec::with_capacity(e.as_ref().len());
+    for n in e.as_ref() {
+        let s = n
+            .children()
+            .iter()
+            .fold(1u64, |acc, &c| acc.saturating_add(sizes[usize::from(c)]));
+        sizes.push(s);
+    }
+    sizes.last().copied().unwrap_or(0)
+}
+
+/// The term of one explanation step. (egg's `FlatTerm::get_recexpr` prints
+/// the term and parses it back, which dominated the time of small runs.)
+fn rec_of(ft: &FlatTerm<Math>) -> RecExpr<Math> {
+    fn add(ft: &FlatTerm<Math>, out: &mut RecExpr<Math>) -> Id {
+        let ids: Vec<Id> = ft.children.iter().map(|c| add(c, out)).collect();
+        let mut node = ft.node.clone();
+        for (slot, id) in node.children_mut().iter_mut().zip(ids) {
+            *slot = id;
+        }
+        out.add(node)
+    }
+    let mut out = RecExpr::default();
+    add(ft, &mut out);
+    out
 }
 
 fn rule_of(ft: &FlatTerm<Math>) -> Option<String> {

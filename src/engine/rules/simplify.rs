@@ -150,6 +150,19 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             }
         }
         Math::Scale([s, a]) => {
+            // c (1 / s) = c / s, for a scalar c
+            if is_scalar(eg, *s) {
+                for inner in &eg[*a].nodes {
+                    if let Math::Div([one, d]) = inner
+                        && num(eg, *one) == Some(1.0)
+                    {
+                        out.push(Proposal {
+                            from: p::scale(p::c(*s), whole(inner)),
+                            to: p::div(p::c(*s), p::c(*d)),
+                        });
+                    }
+                }
+            }
             match num(eg, *s) {
                 Some(1.0) => out.push(Proposal {
                     from: whole(node),

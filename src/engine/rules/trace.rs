@@ -41,6 +41,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "diag-adjoint",     name: "tr(P diag(x)) = tr(diag(P)ᵀ x)", f: diag_adjoint },
     Rule { id: "identify-product", name: "transpose of a product",         f: identify_product },
     Rule { id: "identify-single",  name: "A = (Aᵀ)ᵀ",                      f: identify_single },
+    Rule { id: "scalar-quotient",  name: "a scalar equals its trace",      f: scalar_quotient },
     Rule { id: "collect",          name: "linearity of the trace",         f: collect },
 ];
 
@@ -245,6 +246,19 @@ fn scalar_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 to: p::scale(p::c(*b), p::c(*a)),
             }]
         }
+        // c (y / s) = (c / s) y for scalars, so that the differential in
+        // `y` stands alone: −tr(X) (dα / α²) = −(tr(X) / α²) dα.
+        Math::Scale([c, q]) if !has_d(eg, *c) && is_scalar(eg, *c) && has_d(eg, *q) => eg[*q]
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Math::Div([y, s]) if has_d(eg, *y) && !has_d(eg, *s) => Some(Proposal {
+                    from: p::scale(p::c(*c), whole(n)),
+                    to: p::scale(p::div(p::c(*c), p::c(*s)), p::c(*y)),
+                }),
+                _ => None,
+            })
+            .collect(),
         // Scalars commute: the coefficient goes in front, tr(dX) c = c tr(dX).
         Math::Scale([a, b]) if has_d(eg, *a) && !has_d(eg, *b) && is_scalar(eg, *b) => {
             vec![Proposal {
@@ -467,6 +481,23 @@ fn under_tr_exact(
         .iter()
         .filter_map(|inner| f(*x, inner).map(|(from, to)| Proposal { from, to }))
         .collect()
+}
+
+/// dα / s = tr((1 / s)ᵀ dα) for a scalar variable α.
+fn scalar_quotient(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    match node {
+        Math::Div([dv, s]) if !has_d(eg, *s) && is_scalar(eg, *dv) => d_var(eg, *dv)
+            .map(|v| Proposal {
+                from: p::div(p::d(p::c(v)), p::c(*s)),
+                to: p::tr(p::mul(vec![
+                    p::t(p::div(p::num(1.0), p::c(*s))),
+                    p::d(p::c(v)),
+                ])),
+            })
+            .into_iter()
+            .collect(),
+        _ => vec![],
+    }
 }
 
 fn identify_single(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
