@@ -98,6 +98,7 @@ fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annot
         c.declare(*origin, d)?;
     }
     let root = c.expr(&input.expr, 0)?;
+    c.gradient_names()?;
     if !allow_unused {
         c.unused_declarations()?;
     }
@@ -823,6 +824,29 @@ impl Checker<'_> {
     }
 
     // ---- results -------------------------------------------------------------
+
+    /// The gradient of an unknown function has a name of its own (`G` for
+    /// `L`, `G_f` for `f`); a variable or function of that name would be
+    /// confused with it in the derivation, the code and the check.
+    fn gradient_names(&self) -> Result<()> {
+        for function in self.functions.keys() {
+            let g = crate::engine::gradient_symbol(function);
+            let clash = self
+                .vars
+                .get(&g)
+                .and_then(|v| v.used)
+                .or_else(|| self.functions.get(&g).copied());
+            if let Some(span) = clash {
+                return Err(self.error(
+                    span,
+                    &format!("`{g}` names the gradient of the unknown function `{function}` in the derivation"),
+                    &format!("`{g}` is taken by ∂{function}/∂(argument)"),
+                    Some("use another name here"),
+                ));
+            }
+        }
+        Ok(())
+    }
 
     fn finish(mut self, root: Typed, expr: Span) -> Annotated {
         // Fresh names must not clash with declared dimensions or with

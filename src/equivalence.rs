@@ -20,7 +20,7 @@ use nalgebra::DMatrix;
 
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
-use crate::engine::rule::{Rule, display_name};
+use crate::engine::rule::{Budget, Exhausted, Rule, display_name};
 use crate::engine::rules::{algebra, simplify};
 use crate::error::{Error, Result};
 use crate::numeric::{self, Counterexample};
@@ -222,7 +222,8 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
     let left = ctx.to_rec(a);
     let right = ctx.to_rec(b);
     let rules = rules();
-    let rewrites: Vec<_> = rules.iter().map(Rule::rewrite).collect();
+    let budget = Budget::new(limits.time, limits.nodes);
+    let rewrites: Vec<_> = rules.iter().map(|r| r.rewrite(&budget)).collect();
     let mut runner: Runner<Math, ShapeAnalysis, ()> =
         Runner::new(ShapeAnalysis { ctx: ctx.clone() })
             .with_explanations_enabled()
@@ -241,7 +242,21 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
             })
             .run(&rewrites);
     if runner.egraph.find(runner.roots[0]) != runner.egraph.find(runner.roots[1]) {
-        let reason = match &runner.stop_reason {
+        let reason = match budget.exhausted() {
+            Some(Exhausted::Time(t)) => {
+                return Search::NotFound(format!(
+                    "no proof found before the time limit ({:.2} s)",
+                    t.as_secs_f64()
+                ));
+            }
+            Some(Exhausted::Nodes(n)) => {
+                return Search::NotFound(format!(
+                    "no proof found before the node limit ({n} e-nodes)"
+                ));
+            }
+            None => &runner.stop_reason,
+        };
+        let reason = match reason {
             Some(StopReason::Saturated) | None => {
                 "no proof found within the rule set (the rewrites saturated)".to_string()
             }

@@ -8,6 +8,9 @@
 //! rule, and every match adds a bounded number of e-nodes.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use egg::{
     Applier, ENodeOrVar, Id, Language, PatternAst, RecExpr, Rewrite, SearchMatches, Searcher,
@@ -165,16 +168,79 @@ pub struct Rule {
 }
 
 impl Rule {
-    /// The egg rewrite that applies this rule.
-    pub fn rewrite(&self) -> Rewrite<Math, super::lang::ShapeAnalysis> {
-        let r = DynRule { f: self.f };
+    /// The egg rewrite that applies this rule within `budget`.
+    pub fn rewrite(&self, budget: &Budget) -> Rewrite<Math, super::lang::ShapeAnalysis> {
+        let r = DynRule {
+            f: self.f,
+            budget: budget.clone(),
+        };
         Rewrite::new(self.id, r.clone(), r).expect("a rule binds no pattern variables")
+    }
+}
+
+/// The time and node budget of one e-graph run, checked inside the rules.
+/// egg checks its own limits only between rules, and one search or one
+/// application can itself grow without bound (a class that absorbs
+/// `2·0 = 0`, `2·(2·0) = 0`, … makes every match re-derive a growing list
+/// of proposals); the rules stop at the budget and the run reports it.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    deadline: Instant,
+    time: Duration,
+    nodes: usize,
+    hit: Arc<AtomicU8>,
+}
+
+/// Which part of a [`Budget`] ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exhausted {
+    /// The time.
+    Time(Duration),
+    /// The e-nodes.
+    Nodes(usize),
+}
+
+impl Budget {
+    /// A budget of `time` from now and `nodes` e-nodes.
+    pub fn new(time: Duration, nodes: usize) -> Budget {
+        Budget {
+            deadline: Instant::now() + time,
+            time,
+            nodes,
+            hit: Arc::new(AtomicU8::new(0)),
+        }
+    }
+
+    /// Whether the budget is spent; the first time it is, that is recorded.
+    fn spent(&self, egraph: &EG) -> bool {
+        if self.hit.load(Ordering::Relaxed) != 0 {
+            return true;
+        }
+        let why = if Instant::now() >= self.deadline {
+            1
+        } else if egraph.total_size() > self.nodes {
+            2
+        } else {
+            return false;
+        };
+        self.hit.store(why, Ordering::Relaxed);
+        true
+    }
+
+    /// What ran out inside a rule, if anything did.
+    pub fn exhausted(&self) -> Option<Exhausted> {
+        match self.hit.load(Ordering::Relaxed) {
+            1 => Some(Exhausted::Time(self.time)),
+            2 => Some(Exhausted::Nodes(self.nodes)),
+            _ => None,
+        }
     }
 }
 
 #[derive(Clone)]
 struct DynRule {
     f: RuleFn,
+    budget: Budget,
 }
 
 /// Turns a pattern into an egg pattern AST, binding each class to a variable.
@@ -235,7 +301,7 @@ impl Searcher<Math, super::lang::ShapeAnalysis> for DynRule {
         ids.sort();
         let mut found = Vec::new();
         for id in ids {
-            if found.len() >= limit {
+            if found.len() >= limit || self.budget.spent(egraph) {
                 break;
             }
             self.search_class(egraph, id, limit, &mut found);
@@ -258,7 +324,13 @@ impl DynRule {
         limit: usize,
         found: &mut Vec<SearchMatches<'a, Math>>,
     ) {
+        if self.budget.spent(egraph) {
+            return;
+        }
         for node in &egraph[eclass].nodes {
+            if self.budget.spent(egraph) {
+                return;
+            }
             for prop in (self.f)(egraph, eclass, node) {
                 if found.len() >= limit {
                     return;
@@ -286,6 +358,9 @@ impl Applier<Math, super::lang::ShapeAnalysis> for DynRule {
     ) -> Vec<Id> {
         let mut changed = vec![];
         for m in matches {
+            if self.budget.spent(egraph) {
+                break;
+            }
             let Some(ast) = m.ast.as_ref() else { continue };
             for subst in &m.substs {
                 let nodes = ast.as_ref().as_ref();

@@ -11,7 +11,7 @@ use egg::{
 };
 
 use super::lang::{Ctx, EG, Math, ShapeAnalysis};
-use super::rule::Rule;
+use super::rule::{Budget, Exhausted, Rule};
 use crate::error::{Error, Result};
 use crate::term::Term;
 
@@ -85,7 +85,8 @@ pub fn run(
     at: &str,
 ) -> Result<Stage> {
     let started = Instant::now();
-    let rewrites: Vec<_> = rules.iter().map(Rule::rewrite).collect();
+    let budget = Budget::new(limits.time, limits.nodes);
+    let rewrites: Vec<_> = rules.iter().map(|r| r.rewrite(&budget)).collect();
     let runner: Runner<Math, ShapeAnalysis, ()> = Runner::new(ShapeAnalysis { ctx: ctx.clone() })
         .with_explanations_enabled()
         .with_expr(&start)
@@ -94,6 +95,21 @@ pub fn run(
         .with_time_limit(limits.time)
         .with_scheduler(SimpleScheduler)
         .run(&rewrites);
+    // A budget spent inside a rule is a limit whatever egg concluded (it
+    // may have seen an iteration with nothing applied as saturation).
+    match budget.exhausted() {
+        Some(Exhausted::Time(t)) => {
+            return Err(limit(
+                stage,
+                &format!("time ({:.2} s)", t.as_secs_f64()),
+                at,
+            ));
+        }
+        Some(Exhausted::Nodes(n)) => {
+            return Err(limit(stage, &format!("node ({n} e-nodes)"), at));
+        }
+        None => {}
+    }
     let stop = match &runner.stop_reason {
         Some(StopReason::Saturated) | None => "saturated".to_string(),
         Some(StopReason::NodeLimit(n)) => {

@@ -28,6 +28,10 @@ type Matrix = DMatrix<f64>;
 pub const TOLERANCE: f64 = 1e-6;
 /// The base finite-difference step, scaled by max(1, |x|) for each entry.
 pub const STEP: f64 = 1e-4;
+/// How far the differences with steps h and h/2 may disagree, relative to
+/// their size, before the point is judged too close to a singularity (for a
+/// smooth function they differ by about h² ≈ 1e-8 of their size).
+pub const SETTLE: f64 = 1e-4;
 /// Below this Frobenius norm both gradients count as zero, and their absolute
 /// difference is reported instead of a relative one.
 pub const ZERO_NORM: f64 = 1e-8;
@@ -101,57 +105,63 @@ pub fn check_gradient_with(
         } else {
             vec![f]
         };
-        let (vals, g) = draw_valid(&roles, env, seed, u64::from(trial), |v| {
-            let y = eval(f, v)?;
-            if y.shape() != (1, 1) {
-                return Err(EvalError::NotScalar {
-                    op: "the function to differentiate",
-                    shape: y.shape(),
-                });
-            }
-            if bindings.is_empty() {
-                return eval(grad, v);
-            }
-            let mut bound = v.clone();
-            for (name, value) in bindings {
-                let m = eval(value, &bound)?;
-                bound.set(name, m);
-            }
-            eval(grad, &bound)
-        })?;
-        let x0 = vals
-            .get(wrt)
-            .cloned()
-            .ok_or_else(|| EvalError::UnboundVariable(wrt.to_string()))?;
-        if x0.len() > MAX_ENTRIES {
-            return Err(EvalError::TooLarge {
-                what: format!("the number of entries of {wrt}"),
-                size: x0.len() as u64,
-                limit: MAX_ENTRIES as u64,
-            });
-        }
-        if g.shape() != x0.shape() {
-            return Err(EvalError::GradientShape {
-                var: wrt.to_string(),
-                variable: x0.shape(),
-                gradient: g.shape(),
-            });
-        }
-        let (analytic, numeric) = if symmetric {
-            (
-                symmetric_directions(&g)?,
-                symmetric_differences(f, wrt, &vals, &x0)?,
-            )
-        } else {
-            (g, differences(f, wrt, &vals, &x0)?)
-        };
-        // Central differences cannot resolve a derivative below the rounding
-        // noise of f divided by the step; deep compositions (a 64-layer
-        // network) have gradients that small. Errors are measured against
-        // that resolution when the gradient is below it.
-        let f0 = eval(f, &vals)?.amax();
-        let h = STEP * x0.amax().max(1.0);
-        let noise = 100.0 * f64::EPSILON * (f0 + 1.0) / h * (numeric.len() as f64).sqrt();
+        // The whole comparison is one probe, so that a point where the
+        // finite differences do not settle (near a pole) is redrawn like a
+        // point outside a function's domain.
+        let (vals, (analytic, numeric, noise)) =
+            draw_valid(&roles, env, seed, u64::from(trial), |v| {
+                let y = eval(f, v)?;
+                if y.shape() != (1, 1) {
+                    return Err(EvalError::NotScalar {
+                        op: "the function to differentiate",
+                        shape: y.shape(),
+                    });
+                }
+                let g = if bindings.is_empty() {
+                    eval(grad, v)?
+                } else {
+                    let mut bound = v.clone();
+                    for (name, value) in bindings {
+                        let m = eval(value, &bound)?;
+                        bound.set(name, m);
+                    }
+                    eval(grad, &bound)?
+                };
+                let x0 = v
+                    .get(wrt)
+                    .cloned()
+                    .ok_or_else(|| EvalError::UnboundVariable(wrt.to_string()))?;
+                if x0.len() > MAX_ENTRIES {
+                    return Err(EvalError::TooLarge {
+                        what: format!("the number of entries of {wrt}"),
+                        size: x0.len() as u64,
+                        limit: MAX_ENTRIES as u64,
+                    });
+                }
+                if g.shape() != x0.shape() {
+                    return Err(EvalError::GradientShape {
+                        var: wrt.to_string(),
+                        variable: x0.shape(),
+                        gradient: g.shape(),
+                    });
+                }
+                // Central differences cannot resolve a derivative below the
+                // rounding noise of f divided by the step; deep compositions
+                // (a 64-layer network) have gradients that small. Errors are
+                // measured against that resolution when the gradient is below it.
+                let h = STEP * x0.amax().max(1.0);
+                let noise = 100.0 * f64::EPSILON * (y.amax() + 1.0) / h;
+                let (analytic, numeric) = if symmetric {
+                    (
+                        symmetric_directions(&g)?,
+                        symmetric_differences(f, wrt, v, &x0, noise)?,
+                    )
+                } else {
+                    (g, differences(f, wrt, v, &x0, noise)?)
+                };
+                Ok((analytic, numeric, noise))
+            })?;
+        let noise = noise * (numeric.len() as f64).sqrt();
         let scale = numeric.norm().max(analytic.norm()).max(noise / TOLERANCE);
         let err = if scale < ZERO_NORM {
             relative_error(&analytic, &numeric)
@@ -206,11 +216,17 @@ pub(crate) fn draw_valid<T>(
 }
 
 /// ∂f/∂x_ij for every entry, by Richardson-extrapolated central differences.
-fn differences(f: &Term, wrt: &str, vals: &Values, x0: &Matrix) -> Result<Matrix, EvalError> {
+fn differences(
+    f: &Term,
+    wrt: &str,
+    vals: &Values,
+    x0: &Matrix,
+    noise: f64,
+) -> Result<Matrix, EvalError> {
     let mut out = Matrix::zeros(x0.nrows(), x0.ncols());
     for i in 0..x0.nrows() {
         for j in 0..x0.ncols() {
-            out[(i, j)] = directional(f, wrt, vals, x0, &[(i, j)])?;
+            out[(i, j)] = directional(f, wrt, vals, x0, &[(i, j)], noise)?;
         }
     }
     Ok(out)
@@ -223,15 +239,16 @@ fn symmetric_differences(
     wrt: &str,
     vals: &Values,
     x0: &Matrix,
+    noise: f64,
 ) -> Result<Matrix, EvalError> {
     let n = square_size(x0)?;
     let mut out = Matrix::zeros(n, n);
     for i in 0..n {
         for j in i..n {
             let d = if i == j {
-                directional(f, wrt, vals, x0, &[(i, i)])?
+                directional(f, wrt, vals, x0, &[(i, i)], noise)?
             } else {
-                directional(f, wrt, vals, x0, &[(i, j), (j, i)])?
+                directional(f, wrt, vals, x0, &[(i, j), (j, i)], noise)?
             };
             out[(i, j)] = d;
             out[(j, i)] = d;
@@ -266,13 +283,16 @@ fn square_size(m: &Matrix) -> Result<usize, EvalError> {
 
 /// The derivative of f at x0 along the direction with ones at `entries`:
 /// central differences with steps h and h/2, combined as (4 d₂ − d₁)/3 to
-/// cancel the h² error term.
+/// cancel the h² error term. When the two differences disagree by more than
+/// [`SETTLE`] of their size (beyond the rounding `noise`), the point lies
+/// too close to a singularity for differences to judge a gradient there.
 fn directional(
     f: &Term,
     wrt: &str,
     vals: &Values,
     x0: &Matrix,
     entries: &[(usize, usize)],
+    noise: f64,
 ) -> Result<f64, EvalError> {
     let scale = entries.iter().map(|&e| x0[e].abs()).fold(1.0_f64, f64::max);
     let h = STEP * scale;
@@ -287,6 +307,11 @@ fn directional(
     };
     let d1 = (at(h)? - at(-h)?) / (2.0 * h);
     let d2 = (at(h / 2.0)? - at(-h / 2.0)?) / h;
+    if (d2 - d1).abs() > SETTLE * d1.abs().max(d2.abs()) + noise {
+        return Err(EvalError::IllConditioned {
+            var: wrt.to_string(),
+        });
+    }
     Ok((4.0 * d2 - d1) / 3.0)
 }
 

@@ -65,6 +65,15 @@ pub enum EvalError {
         /// The operation, or the variable, that produced it.
         op: String,
     },
+    /// The finite differences do not settle at the drawn point (it lies
+    /// close to a pole or a kink of the function); another point is drawn.
+    #[error(
+        "the finite differences for {var} do not settle at this point (close to a singularity)"
+    )]
+    IllConditioned {
+        /// The variable differentiated by.
+        var: String,
+    },
     /// A sum or product has no operands.
     #[error("{op} of no operands")]
     Empty {
@@ -108,7 +117,10 @@ impl EvalError {
     pub fn is_domain(&self) -> bool {
         matches!(
             self,
-            EvalError::Singular { .. } | EvalError::Domain { .. } | EvalError::NonFinite { .. }
+            EvalError::Singular { .. }
+                | EvalError::Domain { .. }
+                | EvalError::NonFinite { .. }
+                | EvalError::IllConditioned { .. }
         )
     }
 }

@@ -187,7 +187,10 @@ fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 _ => {}
             }
             // Numbers of two scalar factors multiply; a number goes in front.
-            for inner in &eg[*a].nodes {
+            // Not through a class that holds this node (`0 = 2·0`): each
+            // pass would add another product (2·2·0, 4·4·0, …) forever.
+            let through_itself = contains_itself(eg, id, node);
+            for inner in eg[*a].nodes.iter().filter(|_| !through_itself) {
                 match inner {
                     Math::Scale([t, b]) => match (num(eg, *s), num(eg, *t)) {
                         (Some(x), Some(y)) => out.push(Proposal {
