@@ -14,6 +14,7 @@
 #![doc = include_str!("../examples/affine_layer.rs")]
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 // An input error carries its source text for display. Errors are produced
 // once per input, so their size costs nothing measurable, and boxing the
 // variants would change the shared `Error` type every stage matches on.

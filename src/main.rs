@@ -1,5 +1,6 @@
 //! The `matdiff` command; see `matdiff --help`.
 #![allow(clippy::result_large_err)] // see the note in lib.rs
+#![forbid(unsafe_code)]
 
 mod cli;
 mod components_cmd;

@@ -17,14 +17,15 @@ use matdiff::numeric::EvalError;
 use matdiff::render::{self, text::Style};
 use matdiff::{Error, check, verify};
 
-/// Small budgets keep the executions per second up; a limit is an allowed outcome.
+/// Small budgets keep the executions per second up (100 ms per e-graph run);
+/// a limit is an allowed outcome.
 fn options() -> Options {
     Options {
         wrt: Vec::new(),
         limits: Limits {
             nodes: 5_000,
             iterations: 30,
-            time: Duration::from_millis(500),
+            time: Duration::from_millis(100),
         },
         cost: CostModel::Size,
     }
