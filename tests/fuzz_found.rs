@@ -14,6 +14,10 @@
 //! - `grad_crash_check_near_a_pole`: a point drawn next to a pole of
 //!   `… / (a l h a X p)` made the finite differences, not the gradient, wrong
 //!   (relative error 1e-3); such points are now redrawn.
+//! - `grad_crash_check_rounding_noise`: `… 99 W_28 K²⁰ K4 …`, whose large
+//!   intermediate values put rounding noise of 1e-6 into the differences for
+//!   every other variable; a discrepancy within a few times the spread of the
+//!   differences (steps h and h/2) no longer counts against a gradient.
 //! - `grad_crash_function_named_G`: `L(Q G(…))` used `G`, the name of ∂L/∂Y,
 //!   for a function; it is now refused with the span of the clash.
 
