@@ -34,8 +34,9 @@ pub use flops::CostModel;
 use lang::{Ctx, Math};
 pub use stage::{Limits, StageStats};
 
-/// The symbol for the gradient of unknown function `name`: `G` for `L`,
-/// `G_f` for `f`.
+/// The symbol that stands for the gradient of the unknown function `name`:
+/// `G` for `L`, `G_f` for `f` (in derivations, code and
+/// the numeric check; the checker refuses inputs that use it otherwise).
 pub fn gradient_symbol(name: &str) -> String {
     if name == "L" {
         "G".to_string()

@@ -12,15 +12,7 @@ use crate::term::{Func, Term};
 
 type Matrix = DMatrix<f64>;
 
-/// The symbol that stands for the gradient of the unknown function `function`:
-/// `G` for `L`, `G_f` for `f`, `G_ell` for `ℓ`, …
-pub fn gradient_symbol(function: &str) -> String {
-    if function == "L" {
-        "G".to_string()
-    } else {
-        format!("G_{function}")
-    }
-}
+pub use crate::engine::gradient_symbol;
 
 /// The value of `term` at `vals`. Scalars come out as 1×1 matrices.
 ///
