@@ -20,7 +20,7 @@ use nalgebra::DMatrix;
 
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
-use crate::engine::rule::{Budget, Exhausted, Rule, display_name};
+use crate::engine::rule::{Budget, Rule, display_name};
 use crate::engine::rules::{algebra, simplify};
 use crate::error::{Error, Result};
 use crate::numeric::{self, Counterexample};
@@ -242,21 +242,9 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
             })
             .run(&rewrites);
     if runner.egraph.find(runner.roots[0]) != runner.egraph.find(runner.roots[1]) {
-        let reason = match budget.exhausted() {
-            Some(Exhausted::Time(t)) => {
-                return Search::NotFound(format!(
-                    "no proof found before the time limit ({:.2} s)",
-                    t.as_secs_f64()
-                ));
-            }
-            Some(Exhausted::Nodes(n)) => {
-                return Search::NotFound(format!(
-                    "no proof found before the node limit ({n} e-nodes)"
-                ));
-            }
-            None => &runner.stop_reason,
-        };
-        let reason = match reason {
+        // A budget spent inside a rule is a limit whatever egg concluded.
+        let reason = budget.stop_reason().or_else(|| runner.stop_reason.clone());
+        let reason = match &reason {
             Some(StopReason::Saturated) | None => {
                 "no proof found within the rule set (the rewrites saturated)".to_string()
             }

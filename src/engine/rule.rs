@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use egg::{
     Applier, ENodeOrVar, Id, Language, PatternAst, RecExpr, Rewrite, SearchMatches, Searcher,
-    Subst, Symbol, Var,
+    StopReason, Subst, Symbol, Var,
 };
 
 use super::lang::{Atom, EG, Math};
@@ -191,15 +191,6 @@ pub struct Budget {
     hit: Arc<AtomicU8>,
 }
 
-/// Which part of a [`Budget`] ran out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exhausted {
-    /// The time.
-    Time(Duration),
-    /// The e-nodes.
-    Nodes(usize),
-}
-
 impl Budget {
     /// A budget of `time` from now and `nodes` e-nodes.
     pub fn new(time: Duration, nodes: usize) -> Budget {
@@ -227,11 +218,11 @@ impl Budget {
         true
     }
 
-    /// What ran out inside a rule, if anything did.
-    pub fn exhausted(&self) -> Option<Exhausted> {
+    /// What ran out inside a rule, if anything did, as egg's stop reason.
+    pub fn stop_reason(&self) -> Option<StopReason> {
         match self.hit.load(Ordering::Relaxed) {
-            1 => Some(Exhausted::Time(self.time)),
-            2 => Some(Exhausted::Nodes(self.nodes)),
+            1 => Some(StopReason::TimeLimit(self.time.as_secs_f64())),
+            2 => Some(StopReason::NodeLimit(self.nodes)),
             _ => None,
         }
     }
@@ -324,9 +315,6 @@ impl DynRule {
         limit: usize,
         found: &mut Vec<SearchMatches<'a, Math>>,
     ) {
-        if self.budget.spent(egraph) {
-            return;
-        }
         for node in &egraph[eclass].nodes {
             if self.budget.spent(egraph) {
                 return;

@@ -1,17 +1,16 @@
 //! One stage of a derivation: an egg run of one rule table over one term,
 //! with limits, and the named steps that egg's explanation gives for it.
 
-use std::time::{Duration, Instant};
-
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use egg::{
     Extractor, FlatTerm, Id, Language, RecExpr, Runner, SimpleScheduler, StopReason, TreeTerm,
 };
 
 use super::lang::{Ctx, EG, Math, ShapeAnalysis};
-use super::rule::{Budget, Exhausted, Rule};
+use super::rule::{Budget, Rule};
 use crate::error::{Error, Result};
 use crate::term::Term;
 
@@ -97,20 +96,8 @@ pub fn run(
         .run(&rewrites);
     // A budget spent inside a rule is a limit whatever egg concluded (it
     // may have seen an iteration with nothing applied as saturation).
-    match budget.exhausted() {
-        Some(Exhausted::Time(t)) => {
-            return Err(limit(
-                stage,
-                &format!("time ({:.2} s)", t.as_secs_f64()),
-                at,
-            ));
-        }
-        Some(Exhausted::Nodes(n)) => {
-            return Err(limit(stage, &format!("node ({n} e-nodes)"), at));
-        }
-        None => {}
-    }
-    let stop = match &runner.stop_reason {
+    let reason = budget.stop_reason().or_else(|| runner.stop_reason.clone());
+    let stop = match &reason {
         Some(StopReason::Saturated) | None => "saturated".to_string(),
         Some(StopReason::NodeLimit(n)) => {
             return Err(limit(stage, &format!("node ({n} e-nodes)"), at));
