@@ -587,12 +587,13 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
         ExprKind::Var { name, .. } => {
             out.insert(name.clone());
         }
-        ExprKind::Identity | ExprKind::Number(_) => {}
+        ExprKind::Identity | ExprKind::Ones | ExprKind::Number(_) => {}
+        ExprKind::Call(_, xs) => xs.iter().for_each(|x| names(x, out)),
         ExprKind::Paren(x)
         | ExprKind::Neg(x)
         | ExprKind::Transpose(x)
         | ExprKind::Power(x, _)
-        | ExprKind::Call(_, x)
+        | ExprKind::EPower(x, _)
         | ExprKind::Norm(x)
         | ExprKind::Unknown(_, x) => names(x, out),
         ExprKind::Sum(ts) => ts.iter().for_each(|(_, t)| names(t, out)),

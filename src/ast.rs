@@ -4,8 +4,8 @@
 //! Products are kept as flat chains and sums as flat lists so that a long
 //! input does not become a deep tree (every later pass recurses over it).
 
+pub use crate::registry::Callable as Callee;
 use crate::shape::Dim;
-use crate::term::Func;
 
 /// A byte range `start..end` in the source text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,15 +81,6 @@ pub enum ProductOp {
     Div,
 }
 
-/// A function applied with parentheses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Callee {
-    /// A function of the language (`tr`, `log`, `σ`, …).
-    Func(Func),
-    /// `inv(…)`.
-    Inv,
-}
-
 /// The kinds of expression nodes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
@@ -102,6 +93,8 @@ pub enum ExprKind {
     },
     /// `I`.
     Identity,
+    /// `𝟙` or `ones`: the all-ones matrix, its shape inferred.
+    Ones,
     /// A numeric literal.
     Number(f64),
     /// `( … )`.
@@ -121,8 +114,10 @@ pub enum ExprKind {
     Transpose(Box<Expr>),
     /// `E^k` for an integer `k` (`E^{-1}` is `k = -1`).
     Power(Box<Expr>, i64),
-    /// `f(E)` for a function of the language.
-    Call(Callee, Box<Expr>),
+    /// `E .^ p`: elementwise power by a real constant.
+    EPower(Box<Expr>, f64),
+    /// `f(E, …)` for a function of the language (or `inv`).
+    Call(Callee, Vec<Expr>),
     /// `‖E‖` or `||E||` (the same as `norm(E)`).
     Norm(Box<Expr>),
     /// `L(E)`: an unknown scalar function (`ℓ` spelled `ell`).

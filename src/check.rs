@@ -20,8 +20,9 @@ use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, ProductOp, Sign, Span};
 use crate::error::{Error, Result};
 use crate::parse::{self, MAX_DEPTH};
 use crate::problem::Problem;
+use crate::registry::ShapeRule;
 use crate::shape::{Dim, Env, Kind, Shape, VarInfo};
-use crate::term::{Func, Term};
+use crate::term::{Func, Number, Term};
 use crate::unify::{Conflict, DimId, Dims};
 
 /// The deepest typed term accepted. Elementwise chains (`A ⊙ B ⊙ C …`) nest
@@ -447,6 +448,15 @@ impl Checker<'_> {
                     span,
                 )
             }
+            ExprKind::Ones => {
+                let s = DimShape {
+                    rows: self.dims.fresh(),
+                    cols: self.dims.fresh(),
+                };
+                self.seen.extend([s.rows, s.cols]);
+                let term = Term::Ones(Shape::new(placeholder(s.rows), placeholder(s.cols)));
+                self.typed(term, s, 1, span)
+            }
             ExprKind::Number(v) => {
                 let shape = self.scalar_shape();
                 self.typed(Term::num(*v), shape, 1, span)
@@ -470,7 +480,15 @@ impl Checker<'_> {
                 let t = self.expr(inner, level)?;
                 self.power(t, *k, inner.span, span)
             }
-            ExprKind::Call(callee, arg) => {
+            ExprKind::EPower(inner, p) => {
+                let t = self.expr(inner, level)?;
+                let term = Term::EPow(Box::new(t.term), Number(*p));
+                self.typed(term, t.shape, t.depth + 1, span)
+            }
+            ExprKind::Call(callee, args) => {
+                let [arg] = args.as_slice() else {
+                    return Err(self.error(span, "a function takes one argument", "here", None));
+                };
                 let t = self.expr(arg, level)?;
                 self.call(*callee, t, arg.span, span)
             }
@@ -546,9 +564,10 @@ impl Checker<'_> {
         let state = match self.vars.get(name) {
             Some(v) => v,
             None => {
-                let (kind, shape) = if greek {
+                let capital = name.starts_with(|c: char| c.is_ascii_uppercase());
+                let (kind, shape) = if greek && !capital {
                     (Kind::Scalar, self.scalar_shape())
-                } else if name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                } else if capital {
                     (
                         Kind::Matrix,
                         DimShape {
@@ -591,17 +610,27 @@ impl Checker<'_> {
         let mut shape: Option<(DimShape, Span)> = None;
         let mut depth = 1;
         for (sign, e) in terms {
-            // A literal 0 in a sum is the zero of the sum's shape.
-            let t = if matches!(e.kind, ExprKind::Number(v) if v == 0.0) {
+            // A literal in a sum takes the sum's shape: 0 is the zero matrix,
+            // 1 the all-ones matrix 𝟙 and c the matrix c𝟙 (`1 - X` is 𝟙 − X);
+            // in a scalar sum they are numbers again (see `resolve_term`).
+            let t = if let ExprKind::Number(v) = e.kind {
                 let s = DimShape {
                     rows: self.dims.fresh(),
                     cols: self.dims.fresh(),
                 };
                 self.nodes.push((e.span, level, Some(s)));
+                let shape = Shape::new(placeholder(s.rows), placeholder(s.cols));
+                let term = if v == 0.0 {
+                    Term::Zero(shape)
+                } else if v == 1.0 {
+                    Term::Ones(shape)
+                } else {
+                    Term::Scale(Box::new(Term::num(v)), Box::new(Term::Ones(shape)))
+                };
                 Typed {
-                    term: Term::Zero(Shape::new(placeholder(s.rows), placeholder(s.cols))),
+                    term,
                     shape: s,
-                    depth: 1,
+                    depth: 2,
                 }
             } else {
                 self.expr(e, level)?
@@ -795,16 +824,16 @@ impl Checker<'_> {
     fn call(&mut self, callee: Callee, t: Typed, arg_span: Span, span: Span) -> Result<Typed> {
         let depth = t.depth + 1;
         let f = match callee {
-            Callee::Inv => return self.power(t, -1, arg_span, span),
+            Callee::Inverse => return self.power(t, -1, arg_span, span),
             Callee::Func(f) => f,
         };
-        let shape = match f {
-            Func::Tr | Func::Det | Func::Logdet => {
+        let shape = match f.spec().shape {
+            ShapeRule::SquareToScalar => {
                 self.require_square(&t, &format!("`{}`", f.name()), arg_span, span)?;
                 self.scalar_shape()
             }
-            Func::Sum | Func::Norm => self.scalar_shape(),
-            Func::Diag => {
+            ShapeRule::Scalar => self.scalar_shape(),
+            ShapeRule::Diag => {
                 if self.dims.value(t.shape.cols) == Some(Dim::one()) {
                     DimShape {
                         rows: t.shape.rows,
@@ -818,7 +847,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            _ => t.shape,
+            ShapeRule::Same => t.shape,
         };
         self.typed(Term::Apply(f, Box::new(t.term)), shape, depth, span)
     }
@@ -953,7 +982,14 @@ fn resolve_term(t: Term, f: &mut dyn FnMut(Dim) -> Dim) -> Term {
     let go = |t: Box<Term>, f: &mut dyn FnMut(Dim) -> Dim| Box::new(resolve_term(*t, f));
     match t {
         Term::Identity(d) => Term::Identity(f(d)),
-        Term::Ones(s) => Term::Ones(Shape::new(f(s.rows), f(s.cols))),
+        Term::Ones(s) => {
+            let s = Shape::new(f(s.rows), f(s.cols));
+            if s.is_scalar() {
+                Term::num(1.0)
+            } else {
+                Term::Ones(s)
+            }
+        }
         Term::Zero(s) => {
             let s = Shape::new(f(s.rows), f(s.cols));
             if s.is_scalar() {
@@ -968,11 +1004,16 @@ fn resolve_term(t: Term, f: &mut dyn FnMut(Dim) -> Dim) -> Term {
         Term::Inverse(a) => Term::Inverse(go(a, f)),
         Term::Diff(a) => Term::Diff(go(a, f)),
         Term::Pow(a, k) => Term::Pow(go(a, f), k),
+        Term::EPow(a, p) => Term::EPow(go(a, f), p),
         Term::Apply(g, a) => Term::Apply(g, go(a, f)),
         Term::Unknown(n, a) => Term::Unknown(n, go(a, f)),
         Term::Add(ts) => Term::Add(ts.into_iter().map(|t| resolve_term(t, f)).collect()),
         Term::Mul(ts) => Term::Mul(ts.into_iter().map(|t| resolve_term(t, f)).collect()),
-        Term::Scale(a, b) => Term::Scale(go(a, f), go(b, f)),
+        Term::Scale(a, b) => match (resolve_term(*a, f), resolve_term(*b, f)) {
+            // A literal c in a scalar sum was written c𝟙 with 𝟙 of the sum's shape.
+            (Term::Num(c), Term::Num(one)) if one.0 == 1.0 => Term::Num(c),
+            (a, b) => Term::Scale(Box::new(a), Box::new(b)),
+        },
         Term::Hadamard(a, b) => Term::Hadamard(go(a, f), go(b, f)),
         Term::ElemDiv(a, b) => Term::ElemDiv(go(a, f), go(b, f)),
         Term::Div(a, b) => Term::Div(go(a, f), go(b, f)),

@@ -31,6 +31,7 @@ pub mod error;
 pub mod numeric;
 pub mod parse;
 pub mod problem;
+pub mod registry;
 pub mod render;
 pub mod shape;
 pub mod shrink;

@@ -15,10 +15,10 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
+use crate::ast::{Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
 use crate::error::{Error, Result};
+use crate::registry;
 use crate::shape::Dim;
-use crate::term::Func;
 
 /// The longest input accepted, in bytes (1 MiB).
 pub const MAX_INPUT_BYTES: usize = 1 << 20;
@@ -46,7 +46,10 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
             | Op::infix(Rule::div, Assoc::Left)
             | Op::infix(Rule::juxt, Assoc::Left))
         .op(Op::prefix(Rule::neg))
-        .op(Op::postfix(Rule::transpose) | Op::postfix(Rule::power))
+        .op(Op::postfix(Rule::transpose)
+            | Op::postfix(Rule::transpose_inverse)
+            | Op::postfix(Rule::power)
+            | Op::postfix(Rule::epower))
 });
 
 /// Parses a whole input: an expression with an optional `where` clause.
@@ -378,9 +381,47 @@ impl<'s> Builder<'s> {
         let span = e.span.to(span_of(op));
         let kind = match op.as_rule() {
             Rule::transpose => ExprKind::Transpose(Box::new(e)),
+            Rule::transpose_inverse => {
+                let inverse = Expr {
+                    kind: ExprKind::Power(Box::new(e), -1),
+                    span,
+                };
+                return self.checked(
+                    Expr {
+                        kind: ExprKind::Transpose(Box::new(inverse)),
+                        span,
+                    },
+                    depth + 2,
+                );
+            }
+            Rule::epower => ExprKind::EPower(Box::new(e), self.real_exponent(op)?),
             _ => ExprKind::Power(Box::new(e), self.exponent(op)?),
         };
         self.checked(Expr { kind, span }, depth + 1)
+    }
+
+    /// The exponent of `.^`: a finite real literal.
+    fn real_exponent(&self, op: &Pair<Rule>) -> Result<f64> {
+        let text: String = op
+            .as_str()
+            .chars()
+            .filter_map(|c| match c {
+                '−' | '-' => Some('-'),
+                c if c.is_ascii_digit() || c == '.' => Some(c),
+                _ => None,
+            })
+            .collect();
+        // `.` of `.^` is not part of the number.
+        let text = text.strip_prefix('.').unwrap_or(&text);
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() && v.abs() <= 1e6 => Ok(v),
+            _ => Err(self.error(
+                span_of(op),
+                "this exponent is out of range",
+                "exponent",
+                Some("elementwise powers are real numbers between -1000000 and 1000000"),
+            )),
+        }
     }
 
     fn exponent(&self, op: &Pair<Rule>) -> Result<i64> {
@@ -441,16 +482,9 @@ impl<'s> Builder<'s> {
                 };
                 self.checked(Expr { kind, span }, inner.depth + 1)
             }
-            Rule::call | Rule::unknown_call => self.call(p, span),
-            Rule::bare_function => {
-                let name = p.as_str();
-                Err(self.error(
-                    span,
-                    &format!("`{name}` is a function, not a variable"),
-                    "function name used as a variable",
-                    Some(&format!("apply it to an argument, as in {name}(X)")),
-                ))
-            }
+            Rule::call => self.call(p, span),
+            Rule::unknown_call => self.unknown_call(p, span),
+            Rule::ones => leaf(ExprKind::Ones),
             Rule::greek => leaf(ExprKind::Var {
                 name: greek_name(p.as_str()),
                 greek: true,
@@ -470,7 +504,53 @@ impl<'s> Builder<'s> {
         }
     }
 
+    /// `name(args)` for a name of the operator registry.
     fn call(&self, p: Pair<Rule>, span: Span) -> Result<Built> {
+        let mut inner = p.into_inner();
+        let Some(head) = inner.next() else {
+            return Err(self.error(span, "malformed call", "here", None));
+        };
+        let name = head.as_str();
+        let Some(callee) = registry::lookup(name) else {
+            return Err(self.unknown_function(name, span_of(&head)));
+        };
+        let args: Vec<Pair<Rule>> = inner.filter(|q| q.as_rule() == Rule::expr).collect();
+        if args.is_empty() {
+            return Err(self.error(
+                span,
+                &format!("`{name}` is applied to nothing"),
+                "missing argument",
+                Some(&format!(
+                    "write an argument inside the parentheses, as in {name}(X)"
+                )),
+            ));
+        }
+        if args.len() > 1 {
+            return Err(self.error(
+                span,
+                &format!("`{name}` takes one argument, but {} are given", args.len()),
+                "too many arguments",
+                Some(&format!("write {name}(X)")),
+            ));
+        }
+        let mut built = Vec::new();
+        let mut depth = 0;
+        for a in args {
+            let b = self.expr(a)?;
+            depth = depth.max(b.depth);
+            built.push(b.expr);
+        }
+        self.checked(
+            Expr {
+                kind: ExprKind::Call(callee, built),
+                span,
+            },
+            depth + 1,
+        )
+    }
+
+    /// `L(E)`: an unknown scalar function.
+    fn unknown_call(&self, p: Pair<Rule>, span: Span) -> Result<Built> {
         let mut inner = p.into_inner();
         let Some(head) = inner.next() else {
             return Err(self.error(span, "malformed call", "here", None));
@@ -487,18 +567,46 @@ impl<'s> Builder<'s> {
             ));
         };
         let arg = self.expr(arg)?;
-        let kind = if head.as_rule() == Rule::unknown {
-            let name = if name == "ℓ" { "ell" } else { name };
-            ExprKind::Unknown(name.to_string(), Box::new(arg.expr))
-        } else {
-            ExprKind::Call(callee(name), Box::new(arg.expr))
-        };
+        let name = if name == "ℓ" { "ell" } else { name };
+        let kind = ExprKind::Unknown(name.to_string(), Box::new(arg.expr));
         self.checked(Expr { kind, span }, arg.depth + 1)
+    }
+
+    /// A word before `(` that names no function: an error naming the closest one.
+    fn unknown_function(&self, name: &str, span: Span) -> Error {
+        let suggestion = registry::suggest(name);
+        let message = match &suggestion {
+            Some(s) => format!("unknown function `{name}`; did you mean {s}?"),
+            None => format!("unknown function `{name}`"),
+        };
+        let product = if name.chars().count() <= 8 {
+            let letters: Vec<String> = name.chars().map(|c| c.to_string()).collect();
+            format!("write `{}`", letters.join(" "))
+        } else {
+            "put spaces or `*` between them".to_string()
+        };
+        self.error(
+            span,
+            &message,
+            "not a function of the language",
+            Some(&format!(
+                "`matdiff help syntax` lists the functions; for a product of one-letter names, {product}"
+            )),
+        )
     }
 
     /// A run of letters: one name, or a product of one-letter names.
     fn word(&self, p: Pair<Rule>) -> Result<Built> {
         let span = span_of(&p);
+        let text = p.as_str();
+        if registry::lookup(text).is_some() || text == "ones" {
+            return Err(self.error(
+                span,
+                &format!("`{text}` is a function, not a variable"),
+                "function name used as a variable",
+                Some(&format!("apply it to an argument, as in {text}(X)")),
+            ));
+        }
         let mut factors = p
             .into_inner()
             .filter(|q| q.as_rule() == Rule::name)
@@ -617,15 +725,17 @@ fn describe(rule: Rule) -> Option<&'static str> {
     use Rule::*;
     Some(match rule {
         EOI => "end of input",
-        number | call | unknown_call | bare_function | greek | paren | word | norm_bars | neg
-        | function | unknown | greek_letter | name | expr | bar_expr => "an operand",
-        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power => "an operator",
+        number | call | unknown_call | greek | paren | word | norm_bars | neg | call_name
+        | unknown | greek_letter | name | expr | bar_expr | ones => "an operand",
+        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power | epower
+        | transpose_inverse => "an operator",
         where_clause | where_kw => "`where`",
         decl | decl_name => "a declaration such as `X: 1×n`",
         scalar_kw | vector_kw | matrix_type | sym_kw | dim => {
             "a shape such as `n×m`, `scalar` or `vector`"
         }
         int | sup_int => "an integer",
+        real => "a number",
         rparen => "`)`",
         colon => "`:`",
         _ => return None,
@@ -658,18 +768,6 @@ fn join_or(items: &[&str]) -> String {
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
-}
-
-fn callee(name: &str) -> Callee {
-    let f = match name {
-        "inv" => return Callee::Inv,
-        "σ" => Func::Sigmoid,
-        _ => match Func::ALL.iter().find(|f| f.name() == name) {
-            Some(f) => *f,
-            None => Func::Sigmoid,
-        },
-    };
-    Callee::Func(f)
 }
 
 /// `W_{12}` is spelled `W_12`.
@@ -707,6 +805,16 @@ fn greek_name(text: &str) -> String {
         'χ' => "chi",
         'ψ' => "psi",
         'ω' => "omega",
+        'Γ' => "Gamma",
+        'Δ' => "Delta",
+        'Θ' => "Theta",
+        'Λ' => "Lambda",
+        'Ξ' => "Xi",
+        'Π' => "Pi",
+        'Σ' => "Sigma",
+        'Φ' => "Phi",
+        'Ψ' => "Psi",
+        'Ω' => "Omega",
         _ => return canonical(text),
     };
     format!("{ascii}{}", canonical(chars.as_str()))

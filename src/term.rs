@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+pub use crate::registry::Func;
 use crate::shape::{Dim, Env, Shape};
 
 /// A real constant. Compared and hashed by its bits so that terms can be keys.
@@ -55,112 +56,6 @@ impl fmt::Display for Number {
     }
 }
 
-/// A named function of one matrix argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Func {
-    /// Trace of a square matrix.
-    Tr,
-    /// Determinant of a square matrix.
-    Det,
-    /// Log-determinant of a square matrix.
-    Logdet,
-    /// Sum of all entries.
-    Sum,
-    /// Euclidean / Frobenius norm.
-    Norm,
-    /// Vector → diagonal matrix, or square matrix → vector of its diagonal.
-    Diag,
-    /// Elementwise natural logarithm.
-    Log,
-    /// Elementwise exponential.
-    Exp,
-    /// Elementwise sine.
-    Sin,
-    /// Elementwise cosine.
-    Cos,
-    /// Elementwise hyperbolic tangent.
-    Tanh,
-    /// Elementwise square root.
-    Sqrt,
-    /// Elementwise logistic sigmoid σ(x) = 1 / (1 + e^(−x)).
-    Sigmoid,
-    /// Elementwise max(x, 0).
-    Relu,
-    /// Elementwise log(1 + e^x).
-    Softplus,
-    /// Elementwise Heaviside step (1 where x > 0, else 0): the derivative of relu.
-    Step,
-}
-
-impl Func {
-    /// Whether the function acts entry by entry.
-    pub fn is_elementwise(self) -> bool {
-        matches!(
-            self,
-            Func::Log
-                | Func::Exp
-                | Func::Sin
-                | Func::Cos
-                | Func::Tanh
-                | Func::Sqrt
-                | Func::Sigmoid
-                | Func::Relu
-                | Func::Softplus
-                | Func::Step
-        )
-    }
-
-    /// Whether the function returns a scalar.
-    pub fn is_scalar_valued(self) -> bool {
-        matches!(
-            self,
-            Func::Tr | Func::Det | Func::Logdet | Func::Sum | Func::Norm
-        )
-    }
-
-    /// The ASCII name used in the language and in code.
-    pub fn name(self) -> &'static str {
-        match self {
-            Func::Tr => "tr",
-            Func::Det => "det",
-            Func::Logdet => "logdet",
-            Func::Sum => "sum",
-            Func::Norm => "norm",
-            Func::Diag => "diag",
-            Func::Log => "log",
-            Func::Exp => "exp",
-            Func::Sin => "sin",
-            Func::Cos => "cos",
-            Func::Tanh => "tanh",
-            Func::Sqrt => "sqrt",
-            Func::Sigmoid => "sigmoid",
-            Func::Relu => "relu",
-            Func::Softplus => "softplus",
-            Func::Step => "step",
-        }
-    }
-
-    /// Every function, for tables and generators.
-    pub const ALL: [Func; 16] = [
-        Func::Tr,
-        Func::Det,
-        Func::Logdet,
-        Func::Sum,
-        Func::Norm,
-        Func::Diag,
-        Func::Log,
-        Func::Exp,
-        Func::Sin,
-        Func::Cos,
-        Func::Tanh,
-        Func::Sqrt,
-        Func::Sigmoid,
-        Func::Relu,
-        Func::Softplus,
-        Func::Step,
-    ];
-}
-
 /// A typed matrix expression.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Term {
@@ -194,6 +89,8 @@ pub enum Term {
     Inverse(Box<Term>),
     /// Integer power of a square matrix or a scalar.
     Pow(Box<Term>, i64),
+    /// Elementwise power by a real constant (`X .^ p`).
+    EPow(Box<Term>, Number),
     /// A named function applied to an argument.
     Apply(Func, Box<Term>),
     /// An unknown smooth scalar function (`L`, `f`, `ℓ` spelled `ell`) of a matrix.
@@ -222,7 +119,7 @@ impl Term {
             Num(_) => Shape::scalar(),
             Identity(d) => Shape::new(d.clone(), d.clone()),
             Ones(s) | Zero(s) => s.clone(),
-            Neg(a) | Inverse(a) | Diff(a) | Pow(a, _) => a.shape(env)?,
+            Neg(a) | Inverse(a) | Diff(a) | Pow(a, _) | EPow(a, _) => a.shape(env)?,
             Add(ts) => {
                 let first = ts.first()?.shape(env)?;
                 for t in &ts[1..] {
@@ -253,15 +150,7 @@ impl Term {
                 sa
             }
             Transpose(a) => a.shape(env)?.transposed(),
-            Apply(f, a) => {
-                let s = a.shape(env)?;
-                match f {
-                    _ if f.is_scalar_valued() => Shape::scalar(),
-                    Func::Diag if s.cols.is_one() => Shape::new(s.rows.clone(), s.rows),
-                    Func::Diag => Shape::new(s.rows, Dim::one()),
-                    _ => s,
-                }
-            }
+            Apply(f, a) => f.spec().shape.apply(&a.shape(env)?)?,
             Unknown(..) => Shape::scalar(),
         })
     }
@@ -293,6 +182,7 @@ impl Term {
             | Transpose(a)
             | Inverse(a)
             | Pow(a, _)
+            | EPow(a, _)
             | Apply(_, a)
             | Unknown(_, a)
             | Diff(a) => vec![a],
@@ -348,6 +238,7 @@ impl Term {
             Term::Inverse(a) => Term::Inverse(b(a)),
             Term::Diff(a) => Term::Diff(b(a)),
             Term::Pow(a, k) => Term::Pow(b(a), *k),
+            Term::EPow(a, p) => Term::EPow(b(a), *p),
             Term::Apply(g, a) => Term::Apply(*g, b(a)),
             Term::Unknown(n, a) => Term::Unknown(n.clone(), b(a)),
             Term::Scale(x, y) => {

@@ -8,7 +8,7 @@
 //! `L(Y)`). Maps and operations keep the matrix [`Term`] they are an entry
 //! of, so that reassembly into matrix notation never has to rebuild it.
 
-use crate::term::{Func, Term};
+use crate::term::{Func, Number, Term};
 
 /// The name of an index (`i`, `k`, `k1`).
 pub type Index = String;
@@ -22,6 +22,8 @@ pub enum Map {
     Deriv(Func),
     /// An integer power (`-1` is the reciprocal of `./` and `/`).
     Pow(i64),
+    /// A real power (`.^ p`).
+    EPow(Number),
 }
 
 /// An operation whose entries have no finer index form; its partials are

@@ -138,6 +138,7 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
                 lower(&Term::Mul(vec![base; n]), row, col, env, fresh)?
             }
         }
+        Term::EPow(a, q) => map(Map::EPow(*q), a, row, col, env, fresh)?,
         Term::Apply(f, a) if f.is_elementwise() => map(Map::Func(*f), a, row, col, env, fresh)?,
         Term::Apply(Func::Tr, a) => {
             let s = shape_of(a, env)?;

@@ -497,7 +497,8 @@ fn kinds_in(e: &Expr, v: &str, out: &mut Vec<String>) {
             }
             let k = match f {
                 Factor::Map {
-                    map: Map::Pow(_), ..
+                    map: Map::Pow(_) | Map::EPow(_),
+                    ..
                 } => "∂uᵏ/∂u = k uᵏ⁻¹",
                 Factor::Map { .. } => "∂f(u)/∂u = f′(u)",
                 Factor::Opaque {

@@ -68,13 +68,6 @@ pub fn sigma(sums: &[String], style: Style) -> String {
     )
 }
 
-fn func_name(f: Func, style: Style) -> &'static str {
-    match f {
-        Func::Sigmoid if !style.ascii => "σ",
-        f => f.name(),
-    }
-}
-
 fn factor(f: &Factor, names: &Names, style: Style) -> String {
     match f {
         Factor::Entry { name, idx } => names.component(name, idx, style),
@@ -89,8 +82,16 @@ fn factor(f: &Factor, names: &Names, style: Style) -> String {
             let arg = show(inner, names, style);
             let _ = idx;
             match map {
-                Map::Func(f) => format!("{}({arg})", func_name(*f, style)),
-                Map::Deriv(f) => format!("{}'({arg})", func_name(*f, style)),
+                Map::Func(f) => format!("{}({arg})", f.text_name(!style.ascii)),
+                Map::Deriv(f) => format!("{}'({arg})", f.text_name(!style.ascii)),
+                Map::EPow(q) => {
+                    let base = if is_atomic(inner) {
+                        arg
+                    } else {
+                        format!("({arg})")
+                    };
+                    format!("{base}^{q}")
+                }
                 Map::Pow(k) => {
                     let base = if is_atomic(inner) {
                         arg

@@ -8,8 +8,9 @@ use super::fresh::Fresh;
 use super::index::{Expr, Factor, Index, Map, Opaque, Product};
 use super::lower::{fresh_slots, indices, lower};
 use crate::error::{Error, Result};
+use crate::registry;
 use crate::shape::Env;
-use crate::term::{Func, Term};
+use crate::term::{Number, Term};
 
 /// The variable entry a partial is taken by: `x_i`, `w_ij`.
 pub struct Wrt<'a> {
@@ -136,23 +137,27 @@ fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
     })
 }
 
-/// `m′` as a coefficient times a map (`None` for the constant 1).
+/// `m′` as a coefficient times a map (`None` for the constant 1), read off
+/// the registry's derivative where it is a single map (`exp′ = exp`,
+/// `cos′ = −sin`, `log′ = x⁻¹`, `step′ = 0`).
 fn derivative(m: &Map, arg: &Term) -> Result<(f64, Option<Map>)> {
     Ok(match m {
-        Map::Func(f) => match f {
-            Func::Exp => (1.0, Some(Map::Func(Func::Exp))),
-            Func::Log => (1.0, Some(Map::Pow(-1))),
-            Func::Sin => (1.0, Some(Map::Func(Func::Cos))),
-            Func::Cos => (-1.0, Some(Map::Func(Func::Sin))),
-            Func::Relu => (1.0, Some(Map::Func(Func::Step))),
-            Func::Softplus => (1.0, Some(Map::Func(Func::Sigmoid))),
-            Func::Step => (0.0, None),
-            f => (1.0, Some(Map::Deriv(*f))),
+        Map::Func(f) => match registry::derivative_template(*f) {
+            Some(t) => simple_map(t).unwrap_or((1.0, Some(Map::Deriv(*f)))),
+            None => (1.0, Some(Map::Deriv(*f))),
         },
         Map::Pow(k) => match k - 1 {
             0 => (*k as f64, None),
             j => (*k as f64, Some(Map::Pow(j))),
         },
+        Map::EPow(q) => {
+            let r = q.0 - 1.0;
+            if r == 0.0 {
+                (q.0, None)
+            } else {
+                (q.0, Some(Map::EPow(Number(r))))
+            }
+        }
         Map::Deriv(f) => {
             return Err(Error::Unsupported {
                 at: format!(
@@ -164,4 +169,18 @@ fn derivative(m: &Map, arg: &Term) -> Result<(f64, Option<Map>)> {
             });
         }
     })
+}
+
+/// A derivative template that is one map of `x` with a coefficient.
+fn simple_map(t: &Term) -> Option<(f64, Option<Map>)> {
+    let is_x = |t: &Term| matches!(t, Term::Var(v) if v == "x");
+    match t {
+        Term::Num(n) if n.0 == 0.0 => Some((0.0, None)),
+        Term::Apply(g, a) if is_x(a) => Some((1.0, Some(Map::Func(*g)))),
+        Term::Neg(a) => simple_map(a).map(|(c, m)| (-c, m)),
+        Term::Div(n, a) if is_x(a) && matches!(**n, Term::Num(one) if one.0 == 1.0) => {
+            Some((1.0, Some(Map::Pow(-1))))
+        }
+        _ => None,
+    }
 }

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use super::fresh::Fresh;
 use super::index::{Expr, Factor, Map, Opaque, Product};
 use super::lower::{Slot, slots};
+use crate::registry;
 use crate::shape::{Dim, Env, Shape};
 use crate::term::{Func, Term};
 
@@ -122,24 +123,17 @@ pub fn map_term(m: &Map, arg: &Term, shape: &Shape) -> Result<Term, NotMatrix> {
     };
     Ok(match m {
         Map::Func(f) => app(*f),
-        // The same forms as the differential rules, so results compare.
-        Map::Deriv(Func::Tanh) => Term::Add(vec![
-            ones,
-            Term::Neg(b(Term::Hadamard(b(app(Func::Tanh)), b(app(Func::Tanh))))),
-        ]),
-        Map::Deriv(Func::Sqrt) => Term::ElemDiv(
-            b(ones),
-            b(Term::Scale(b(Term::num(2.0)), b(app(Func::Sqrt)))),
-        ),
-        Map::Deriv(Func::Sigmoid) => Term::Hadamard(
-            b(app(Func::Sigmoid)),
-            b(Term::Add(vec![ones, Term::Neg(b(app(Func::Sigmoid)))])),
-        ),
-        Map::Deriv(f) => {
-            return Err(NotMatrix {
-                reason: format!("{}′ has no matrix form here", f.name()),
-            });
-        }
+        // The registry's derivative, as the differential rules write it,
+        // so that results compare.
+        Map::Deriv(f) => match registry::derivative(*f, arg, shape) {
+            Some(t) => t,
+            None => {
+                return Err(NotMatrix {
+                    reason: format!("{}′ has no matrix form here", f.name()),
+                });
+            }
+        },
+        Map::EPow(q) => Term::EPow(b(arg.clone()), *q),
         Map::Pow(k) if *k > 0 => power(*k),
         Map::Pow(k) if shape.is_scalar() => Term::Div(b(Term::num(1.0)), b(power(-k))),
         Map::Pow(k) => Term::ElemDiv(b(ones), b(power(-k))),

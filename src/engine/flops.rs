@@ -16,6 +16,7 @@ use egg::{CostFunction, Id, Language, RecExpr};
 
 use super::lang::{EG, Math};
 use super::stage::RawStep;
+use crate::registry::FlopClass;
 use crate::shape::{Dim, Env, Shape};
 use crate::term::{Func, Term};
 
@@ -180,11 +181,11 @@ enum Op {
 }
 
 fn func_op(f: Func) -> Op {
-    match f {
-        Func::Tr | Func::Sum | Func::Norm => Op::EntriesOfArg,
-        Func::Det | Func::Logdet => Op::Cube,
-        Func::Diag => Op::Free,
-        _ => Op::Entries,
+    match f.spec().flops {
+        FlopClass::PerArgEntry => Op::EntriesOfArg,
+        FlopClass::Cubic => Op::Cube,
+        FlopClass::Free => Op::Free,
+        FlopClass::PerEntry => Op::Entries,
     }
 }
 
@@ -236,9 +237,12 @@ impl Flops<'_> {
                 (Op::Chain, p.map_or(u64::MAX / 1024, |p| left_to_right(&p)))
             }
             Math::Add(ts) => (Op::SumOf(ts.len() as u64), 0),
-            Math::Scale(_) | Math::Neg(_) | Math::Had(_) | Math::EDiv(_) | Math::Div(_) => {
-                (Op::Entries, 0)
-            }
+            Math::Scale(_)
+            | Math::Neg(_)
+            | Math::Had(_)
+            | Math::EDiv(_)
+            | Math::Div(_)
+            | Math::EPow(_) => (Op::Entries, 0),
             Math::Inv(_) => (Op::Cube, 0),
             Math::Pow([_, k]) => {
                 let k = self.egraph[*k].data.num.map_or(2, |n| n.0 as i64);
@@ -347,9 +351,12 @@ fn count_in(t: &Term, env: &Env, seen: &mut HashSet<Term>) -> Option<u64> {
             )
         }
         Term::Add(ts) => (Op::SumOf(ts.len() as u64), 0),
-        Term::Scale(..) | Term::Neg(_) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => {
-            (Op::Entries, 0)
-        }
+        Term::Scale(..)
+        | Term::Neg(_)
+        | Term::Hadamard(..)
+        | Term::ElemDiv(..)
+        | Term::Div(..)
+        | Term::EPow(..) => (Op::Entries, 0),
         Term::Inverse(_) => (Op::Cube, 0),
         Term::Pow(_, k) => (Op::Power(*k), 0),
         Term::Apply(f, _) => (func_op(*f), 0),

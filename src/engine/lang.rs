@@ -81,23 +81,9 @@ define_language! {
         "I" = Identity(Id),
         "ones" = Ones([Id; 2]),
         "zero" = Zero([Id; 2]),
-        "tr" = Trace(Id),
-        "det" = Det(Id),
-        "logdet" = Logdet(Id),
-        "sum" = Sum(Id),
-        "norm" = Norm(Id),
-        "diag" = Diag(Id),
-        "log" = Log(Id),
-        "exp" = Exp(Id),
-        "sin" = Sin(Id),
-        "cos" = Cos(Id),
-        "tanh" = Tanh(Id),
-        "sqrt" = Sqrt(Id),
-        "sigmoid" = Sigmoid(Id),
-        "relu" = Relu(Id),
-        "softplus" = Softplus(Id),
-        "step" = Step(Id),
+        "epow" = EPow([Id; 2]),
         Num(Number),
+        App(Func, [Id; 1]),
         Atom(Atom),
     }
 }
@@ -105,47 +91,28 @@ define_language! {
 impl Math {
     /// The node for `f(arg)`.
     pub fn apply(f: Func, arg: Id) -> Math {
-        match f {
-            Func::Tr => Math::Trace(arg),
-            Func::Det => Math::Det(arg),
-            Func::Logdet => Math::Logdet(arg),
-            Func::Sum => Math::Sum(arg),
-            Func::Norm => Math::Norm(arg),
-            Func::Diag => Math::Diag(arg),
-            Func::Log => Math::Log(arg),
-            Func::Exp => Math::Exp(arg),
-            Func::Sin => Math::Sin(arg),
-            Func::Cos => Math::Cos(arg),
-            Func::Tanh => Math::Tanh(arg),
-            Func::Sqrt => Math::Sqrt(arg),
-            Func::Sigmoid => Math::Sigmoid(arg),
-            Func::Relu => Math::Relu(arg),
-            Func::Softplus => Math::Softplus(arg),
-            Func::Step => Math::Step(arg),
-        }
+        Math::App(f, [arg])
+    }
+
+    /// The node for `tr(arg)`.
+    pub fn trace(arg: Id) -> Math {
+        Math::App(Func::Tr, [arg])
     }
 
     /// The function and argument of a function node.
     pub fn as_func(&self) -> Option<(Func, Id)> {
-        Some(match *self {
-            Math::Trace(a) => (Func::Tr, a),
-            Math::Det(a) => (Func::Det, a),
-            Math::Logdet(a) => (Func::Logdet, a),
-            Math::Sum(a) => (Func::Sum, a),
-            Math::Norm(a) => (Func::Norm, a),
-            Math::Diag(a) => (Func::Diag, a),
-            Math::Log(a) => (Func::Log, a),
-            Math::Exp(a) => (Func::Exp, a),
-            Math::Sin(a) => (Func::Sin, a),
-            Math::Cos(a) => (Func::Cos, a),
-            Math::Tanh(a) => (Func::Tanh, a),
-            Math::Sqrt(a) => (Func::Sqrt, a),
-            Math::Sigmoid(a) => (Func::Sigmoid, a),
-            Math::Relu(a) => (Func::Relu, a),
-            Math::Softplus(a) => (Func::Softplus, a),
-            Math::Step(a) => (Func::Step, a),
-            _ => return None,
-        })
+        match *self {
+            Math::App(f, [a]) => Some((f, a)),
+            _ => None,
+        }
+    }
+
+    /// The argument of an application of `f`.
+    pub fn arg_of(&self, f: Func) -> Option<Id> {
+        match *self {
+            Math::App(g, [a]) if g == f => Some(a),
+            _ => None,
+        }
     }
 }
 
@@ -277,6 +244,11 @@ impl Ctx {
                 let k = expr.add(Math::Num(Number(*k as f64)));
                 Math::Pow([a, k])
             }
+            Term::EPow(a, p) => {
+                let a = self.add_term(expr, a);
+                let p = expr.add(Math::Num(*p));
+                Math::EPow([a, p])
+            }
             Term::Apply(f, a) => {
                 let a = self.add_term(expr, a);
                 Math::apply(*f, a)
@@ -350,6 +322,13 @@ impl Ctx {
                 };
                 Term::Pow(t(*a), k)
             }
+            Math::EPow([a, p]) => {
+                let p = match &nodes[usize::from(*p)] {
+                    Math::Num(n) => *n,
+                    _ => Number(1.0),
+                };
+                Term::EPow(t(*a), p)
+            }
             Math::D(a) => Term::Diff(t(*a)),
             Math::Unknown([n, a]) => {
                 let name = match &nodes[usize::from(*n)] {
@@ -366,10 +345,7 @@ impl Ctx {
                 Some(n) => Term::Var(n.to_string()),
                 None => Term::Var(a.to_string()),
             },
-            other => match other.as_func() {
-                Some((f, a)) => Term::Apply(f, t(a)),
-                None => unreachable!("every operator is handled above"),
-            },
+            Math::App(f, [a]) => Term::Apply(*f, t(*a)),
         }
     }
 }
@@ -447,22 +423,13 @@ impl Analysis<Math> for ShapeAnalysis {
                 _ => None,
             },
             Math::Scale([_, b]) | Math::Div([b, _]) => sh(b),
-            Math::Neg(a) | Math::Inv(a) | Math::D(a) | Math::Pow([a, _]) => sh(a),
+            Math::Neg(a) | Math::Inv(a) | Math::D(a) | Math::Pow([a, _]) | Math::EPow([a, _]) => {
+                sh(a)
+            }
             Math::Had([a, _]) | Math::EDiv([a, _]) => sh(a),
             Math::Transpose(a) => sh(a).map(|s| s.transposed()),
             Math::Unknown(_) => Some(Shape::scalar()),
-            other => match other.as_func() {
-                Some((f, _)) if f.is_scalar_valued() => Some(Shape::scalar()),
-                Some((Func::Diag, a)) => sh(&a).map(|s| {
-                    if s.cols.is_one() {
-                        Shape::new(s.rows.clone(), s.rows)
-                    } else {
-                        Shape::new(s.rows, Dim::one())
-                    }
-                }),
-                Some((_, a)) => sh(&a),
-                None => None,
-            },
+            Math::App(f, [a]) => sh(a).and_then(|s| f.spec().shape.apply(&s)),
         };
         let num = match enode {
             Math::Num(n) => Some(*n),

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::problem::Problem;
 use crate::render::text::{self, Style};
 use crate::shape::{Kind, Shape, VarInfo};
-use crate::term::Term;
+use crate::term::{Func, Term};
 pub use flops::CostModel;
 use lang::{Ctx, Math};
 pub use stage::{Limits, StageStats};
@@ -718,7 +718,9 @@ fn differentials(t: &Term) -> Vec<String> {
 fn identification(st: &stage::Stage) -> Option<(egg::Id, egg::Id)> {
     let eg = &st.egraph;
     eg[st.root].nodes.iter().find_map(|n| {
-        let Math::Trace(x) = n else { return None };
+        let Math::App(Func::Tr, [x]) = n else {
+            return None;
+        };
         eg[*x].nodes.iter().find_map(|m| match m {
             Math::Mul(fs) if fs.len() == 2 => {
                 let a = rules::find_node(eg, fs[0], |k| match k {
@@ -743,7 +745,7 @@ fn identification_expr(a: &RecExpr<Math>, dv: &RecExpr<Math>) -> RecExpr<Math> {
     let at = e.add(Math::Transpose(a_root));
     let dv_root = append(&mut e, dv);
     let m = e.add(Math::Mul(vec![at, dv_root].into()));
-    e.add(Math::Trace(m));
+    e.add(Math::App(Func::Tr, [m]));
     e
 }
 

@@ -18,7 +18,8 @@ use egg::{
 };
 
 use super::lang::{Atom, EG, Math};
-use crate::term::Number;
+use crate::term::Func;
+use crate::term::{Number, Term};
 
 /// A pattern built by a rule: e-nodes over existing e-classes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,9 +107,13 @@ pub mod p {
     pub fn pow(a: Pat, k: i64) -> Pat {
         Pat::Node(Math::Pow([Z(), Z()]), vec![a, num(k as f64)])
     }
+    /// `a .^ q`, elementwise.
+    pub fn epow(a: Pat, q: f64) -> Pat {
+        Pat::Node(Math::EPow([Z(), Z()]), vec![a, num(q)])
+    }
     /// `tr(a)`.
     pub fn tr(a: Pat) -> Pat {
-        Pat::Node(Math::Trace(Z()), vec![a])
+        Pat::Node(Math::App(Func::Tr, [Z()]), vec![a])
     }
     /// `d(a)`.
     pub fn d(a: Pat) -> Pat {
@@ -122,7 +127,7 @@ pub mod p {
     pub fn atom(a: Atom) -> Pat {
         Pat::Node(Math::Atom(a), vec![])
     }
-    /// A one-argument operator (`op` is a template such as `Math::Exp(Id)`).
+    /// A one-argument operator (`op` is a template such as `Math::App(Func::Exp, [Id])`).
     pub fn op1(op: Math, a: Pat) -> Pat {
         Pat::Node(op, vec![a])
     }
@@ -134,6 +139,38 @@ pub mod p {
     pub fn c(id: Id) -> Pat {
         Pat::Class(id)
     }
+}
+
+/// The pattern of a term whose variable `hole` stands for the class `at`;
+/// other variables become their atoms. `None` for a term the e-graph cannot
+/// hold as a pattern (a differential, an unknown variable).
+pub fn pat_of_term(eg: &EG, t: &Term, hole: &str, at: Id) -> Option<Pat> {
+    use super::rules::{identity_of, ones_of, zero_of};
+    let go = |t: &Term| pat_of_term(eg, t, hole, at);
+    Some(match t {
+        Term::Var(v) if v == hole => p::c(at),
+        Term::Var(v) => {
+            let i = eg.analysis.ctx.vars.iter().position(|n| n == v)?;
+            p::atom(Atom::Var(i as u32))
+        }
+        Term::Num(n) => p::num(n.0),
+        Term::Identity(d) => identity_of(eg, d),
+        Term::Ones(s) => ones_of(eg, s),
+        Term::Zero(s) => zero_of(eg, s),
+        Term::Neg(a) => p::neg(go(a)?),
+        Term::Add(ts) => p::add(ts.iter().map(go).collect::<Option<_>>()?),
+        Term::Mul(ts) => p::mul(ts.iter().map(go).collect::<Option<_>>()?),
+        Term::Scale(a, b) => p::scale(go(a)?, go(b)?),
+        Term::Hadamard(a, b) => p::had(go(a)?, go(b)?),
+        Term::ElemDiv(a, b) => p::ediv(go(a)?, go(b)?),
+        Term::Div(a, b) => p::div(go(a)?, go(b)?),
+        Term::Transpose(a) => p::t(go(a)?),
+        Term::Inverse(a) => p::inv(go(a)?),
+        Term::Pow(a, k) => p::pow(go(a)?, *k),
+        Term::EPow(a, q) => p::epow(go(a)?, q.0),
+        Term::Apply(f, a) => p::op1(Math::apply(*f, Z()), go(a)?),
+        Term::Unknown(..) | Term::Diff(_) => return None,
+    })
 }
 
 /// The matched structure of a rule and what it becomes.

@@ -106,6 +106,18 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
         Transpose(a) => eval(a, vals)?.transpose(),
         Inverse(a) => inverse("inverse", eval(a, vals)?)?,
         Pow(a, k) => power(eval(a, vals)?, *k)?,
+        EPow(a, p) => {
+            let m = eval(a, vals)?;
+            let p = p.value();
+            // A fractional power needs x > 0 (x = 0 has no derivative there),
+            // a negative one x ≠ 0.
+            if p.fract() != 0.0 {
+                domain("elementwise power", &m, |x| x > 0.0)?;
+            } else if p < 0.0 {
+                domain("elementwise power", &m, |x| x != 0.0)?;
+            }
+            m.map(|x| x.powf(p))
+        }
         Apply(f, a) => apply(*f, eval(a, vals)?)?,
         Unknown(name, a) => {
             let e = eval(a, vals)?;
@@ -124,6 +136,10 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
 }
 
 fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
+    if let Some(e) = f.elementwise() {
+        domain(f.name(), &m, |x| e.domain.contains(x))?;
+        return Ok(m.map(e.eval));
+    }
     Ok(match f {
         Func::Tr => scalar(square(f.name(), m)?.trace()),
         Func::Det => scalar(square(f.name(), m)?.determinant()),
@@ -144,39 +160,9 @@ fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
             let d = square("diag", m)?.diagonal();
             Matrix::from_column_slice(d.len(), 1, d.as_slice())
         }
-        Func::Log => {
-            domain("log", &m, |x| x > 0.0)?;
-            m.map(f64::ln)
-        }
-        Func::Sqrt => {
-            domain("sqrt", &m, |x| x >= 0.0)?;
-            m.map(f64::sqrt)
-        }
-        Func::Exp => m.map(f64::exp),
-        Func::Sin => m.map(f64::sin),
-        Func::Cos => m.map(f64::cos),
-        Func::Tanh => m.map(f64::tanh),
-        Func::Sigmoid => m.map(sigmoid),
-        Func::Relu => m.map(|x| x.max(0.0)),
-        Func::Softplus => m.map(softplus),
-        Func::Step => m.map(|x| if x > 0.0 { 1.0 } else { 0.0 }),
+        // Every other function is elementwise (handled above).
+        _ => return Err(EvalError::Differential),
     })
-}
-
-/// σ(x), written so that neither branch computes e^(large).
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// log(1 + eˣ) = max(x, 0) + log1p(e^(−|x|)), which neither overflows nor
-/// loses the small tail (NumPy's `logaddexp(0, x)`).
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 fn power(m: Matrix, k: i64) -> Result<Matrix, EvalError> {
@@ -294,6 +280,7 @@ fn op_name(term: &Term) -> String {
         Transpose(_) => "a transpose".into(),
         Inverse(_) => "an inverse".into(),
         Pow(..) => "a power".into(),
+        EPow(..) => "an elementwise power".into(),
         Apply(f, _) => f.name().into(),
         Unknown(n, _) => format!("the unknown function {n}"),
         Diff(_) => "a differential".into(),

@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use super::error::EvalError;
 use super::eval::gradient_symbol;
 use super::values::Values;
+use crate::registry::Domain;
 use crate::shape::{Dim, Env, Shape};
 use crate::term::{Func, Term};
 
@@ -33,6 +34,8 @@ struct Role {
     logdet: bool,
     /// Under log or sqrt, or in the denominator of `./`.
     positive: bool,
+    /// Under a function defined between −1 and 1 (arcsin) or near 0 (tan).
+    small: bool,
 }
 
 impl Role {
@@ -41,6 +44,7 @@ impl Role {
             invertible: self.invertible || other.invertible,
             logdet: self.logdet || other.logdet,
             positive: self.positive || other.positive,
+            small: self.small || other.small,
         }
     }
 }
@@ -160,7 +164,13 @@ fn draw(
         }
         return Ok(m);
     }
-    Ok(if role.positive || role.logdet {
+    // Under arcsin the variable must stay small even where it also stands
+    // under a square root (as it does in arcsin′).
+    Ok(if role.small && (role.positive || role.logdet) {
+        Matrix::from_fn(r, c, |_, _| rng.random_range(0.2..0.8))
+    } else if role.small {
+        small((r, c), rng)
+    } else if role.positive || role.logdet {
         positive((r, c), rng)
     } else {
         normal((r, c), rng)
@@ -214,9 +224,20 @@ fn collect<'t>(
             logdet: true,
             ..role
         },
-        Term::Apply(Func::Log | Func::Sqrt, _) => Role {
+        Term::EPow(_, q) if q.0.fract() != 0.0 || q.0 < 0.0 => Role {
             positive: true,
             ..role
+        },
+        Term::Apply(f, _) => match f.elementwise().map(|e| e.domain) {
+            Some(Domain::Positive | Domain::NonNegative) => Role {
+                positive: true,
+                ..role
+            },
+            Some(Domain::OpenUnit | Domain::NearZero) => Role {
+                small: true,
+                ..role
+            },
+            _ => role,
         },
         _ => role,
     };
@@ -239,6 +260,11 @@ fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
 
 fn normal((r, c): (usize, usize), rng: &mut ChaCha8Rng) -> Matrix {
     Matrix::from_fn(r, c, |_, _| standard_normal(rng))
+}
+
+/// Entries in (−0.8, 0.8): inside the domain of arcsin and away from the poles of tan.
+fn small((r, c): (usize, usize), rng: &mut ChaCha8Rng) -> Matrix {
+    Matrix::from_fn(r, c, |_, _| rng.random_range(-0.8..0.8))
 }
 
 fn positive((r, c): (usize, usize), rng: &mut ChaCha8Rng) -> Matrix {
@@ -282,7 +308,8 @@ mod tests {
             Role {
                 invertible: true,
                 logdet: true,
-                positive: false
+                positive: false,
+                small: false
             }
         );
         let quotient = Term::ElemDiv(Box::new(Term::var("A")), x());

@@ -30,7 +30,8 @@ pub fn name(n: &str) -> String {
     const GREEK: &[&str] = &[
         "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
         "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
-        "omega",
+        "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi",
+        "Omega",
     ];
     let base = if GREEK.contains(&base) {
         format!("\\{base}")
@@ -60,7 +61,7 @@ fn prec(t: &Term) -> Prec {
         }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
-        Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) => Prec::Postfix,
+        Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
         _ => Prec::Atom,
     }
 }
@@ -157,30 +158,18 @@ fn write(t: &Term, out: &mut String) {
             wrap(a, Prec::Atom, out);
             out.push_str(&format!("^{{{k}}}"));
         }
+        Term::EPow(a, q) => {
+            // The Hadamard power A^{∘p}.
+            wrap(a, Prec::Atom, out);
+            out.push_str(&format!("^{{\\circ {q}}}"));
+        }
         Term::Apply(Func::Norm, a) => {
             out.push_str("\\left\\lVert ");
             write(a, out);
             out.push_str(" \\right\\rVert");
         }
         Term::Apply(f, a) => {
-            out.push_str(match f {
-                Func::Tr => "\\operatorname{tr}",
-                Func::Det => "\\det",
-                Func::Logdet => "\\log\\det",
-                Func::Sum => "\\operatorname{sum}",
-                Func::Diag => "\\operatorname{diag}",
-                Func::Log => "\\log",
-                Func::Exp => "\\exp",
-                Func::Sin => "\\sin",
-                Func::Cos => "\\cos",
-                Func::Tanh => "\\tanh",
-                Func::Sqrt => "\\operatorname{sqrt}",
-                Func::Sigmoid => "\\sigma",
-                Func::Relu => "\\operatorname{relu}",
-                Func::Softplus => "\\operatorname{softplus}",
-                Func::Step => "\\operatorname{step}",
-                Func::Norm => unreachable!("handled above"),
-            });
+            out.push_str(f.spec().latex);
             out.push_str("\\left(");
             write(a, out);
             out.push_str("\\right)");

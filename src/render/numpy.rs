@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::engine::{Derivation, Gradient};
+use crate::registry::{Code, PyPrec};
 use crate::render::cse;
 use crate::render::text::{self, Style};
 use crate::shape::{Dim, Env, Kind, Shape};
@@ -216,57 +217,39 @@ impl Writer<'_> {
                     )
                 }
             }
-            Term::Apply(f, a) => match f {
-                Func::Tr => self.call("trace", a),
-                Func::Det => self.call("linalg.det", a),
-                Func::Logdet => (
-                    format!("{m}.linalg.slogdet({})[1]", self.expr(a).0),
-                    Prec::Atom,
-                ),
-                Func::Sum => self.call("sum", a),
-                Func::Norm => self.call("linalg.norm", a),
-                Func::Diag => {
-                    let is_vec = a.shape(self.env).is_some_and(|s| s.cols.is_one());
-                    match (is_vec, self.lib) {
-                        (true, Lib::Numpy) => self.call("diagflat", a),
-                        (true, Lib::Torch) => (
-                            format!("torch.diag({}.flatten())", self.wrap(a, Prec::Atom)),
-                            Prec::Atom,
-                        ),
-                        (false, _) => {
-                            (format!("{m}.diag({})[:, None]", self.expr(a).0), Prec::Atom)
-                        }
-                    }
-                }
-                Func::Log => self.call("log", a),
-                Func::Exp => self.call("exp", a),
-                Func::Sin => self.call("sin", a),
-                Func::Cos => self.call("cos", a),
-                Func::Tanh => self.call("tanh", a),
-                Func::Sqrt => self.call("sqrt", a),
-                Func::Sigmoid => match self.lib {
-                    Lib::Numpy => (
-                        format!("1 / (1 + np.exp(-{}))", self.wrap(a, Prec::Unary)),
-                        Prec::Product,
-                    ),
-                    Lib::Torch => self.call("sigmoid", a),
-                },
-                Func::Relu => match self.lib {
-                    Lib::Numpy => (format!("np.maximum({}, 0)", self.expr(a).0), Prec::Atom),
-                    Lib::Torch => self.call("relu", a),
-                },
-                Func::Softplus => match self.lib {
-                    Lib::Numpy => (format!("np.logaddexp(0, {})", self.expr(a).0), Prec::Atom),
-                    Lib::Torch => (
-                        format!("torch.nn.functional.softplus({})", self.expr(a).0),
+            Term::EPow(a, q) => (format!("{} ** {q}", self.wrap(a, Prec::Atom)), Prec::Power),
+            Term::Apply(Func::Diag, a) => {
+                let is_vec = a.shape(self.env).is_some_and(|s| s.cols.is_one());
+                match (is_vec, self.lib) {
+                    (true, Lib::Numpy) => self.call("diagflat", a),
+                    (true, Lib::Torch) => (
+                        format!("torch.diag({}.flatten())", self.wrap(a, Prec::Atom)),
                         Prec::Atom,
                     ),
-                },
-                Func::Step => (
-                    format!("({} > 0) * 1.0", self.wrap(a, Prec::Power)),
-                    Prec::Product,
-                ),
-            },
+                    (false, _) => (format!("{m}.diag({})[:, None]", self.expr(a).0), Prec::Atom),
+                }
+            }
+            Term::Apply(f, a) => {
+                let code = match self.lib {
+                    Lib::Numpy => f.spec().numpy,
+                    Lib::Torch => f.spec().torch,
+                };
+                match code {
+                    Code::Call(name) => self.call(name, a),
+                    Code::Template(text, prec) => {
+                        let filled = text
+                            .replace("{m}", m)
+                            .replace("{x-}", &self.wrap(a, Prec::Unary))
+                            .replace("{x^}", &self.wrap(a, Prec::Power))
+                            .replace("{x}", &self.expr(a).0);
+                        let prec = match prec {
+                            PyPrec::Product => Prec::Product,
+                            PyPrec::Atom => Prec::Atom,
+                        };
+                        (filled, prec)
+                    }
+                }
+            }
             Term::Unknown(n, a) => (format!("{n}({})", self.expr(a).0), Prec::Atom),
             Term::Diff(a) => (format!("d{}", self.wrap(a, Prec::Atom)), Prec::Atom),
         }

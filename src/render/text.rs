@@ -57,6 +57,17 @@ pub fn name(n: &str, style: Style) -> String {
         "psi" => "ψ",
         "omega" => "ω",
         "ell" => "ℓ",
+        "Gamma" => "Γ",
+        "Delta" => "Δ",
+        "Theta" => "Θ",
+        "Lambda" => "Λ",
+        "Xi" => "Ξ",
+        "Pi" => "Π",
+        "Sigma" => "Σ",
+        "Upsilon" => "Υ",
+        "Phi" => "Φ",
+        "Psi" => "Ψ",
+        "Omega" => "Ω",
         _ => return n.to_string(),
     };
     format!("{greek}{rest}")
@@ -154,6 +165,16 @@ pub fn greek_name(c: char) -> Option<&'static str> {
         'ψ' => "psi",
         'ω' => "omega",
         'ℓ' => "ell",
+        'Γ' => "Gamma",
+        'Δ' => "Delta",
+        'Θ' => "Theta",
+        'Λ' => "Lambda",
+        'Ξ' => "Xi",
+        'Π' => "Pi",
+        'Σ' => "Sigma",
+        'Φ' => "Phi",
+        'Ψ' => "Psi",
+        'Ω' => "Omega",
         _ => return None,
     })
 }
@@ -185,7 +206,7 @@ fn prec(t: &Term) -> Prec {
         }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
-        Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) => Prec::Postfix,
+        Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
         Term::Diff(_) => Prec::Atom,
         _ => Prec::Atom,
     }
@@ -294,12 +315,13 @@ fn write(t: &Term, s: Style, out: &mut String) {
             write(a, s, out);
             out.push_str(if u { "‖" } else { "||" });
         }
+        Term::EPow(a, q) => {
+            wrap(a, Prec::Atom, s, out);
+            out.push_str(".^");
+            out.push_str(&q.to_string());
+        }
         Term::Apply(f, a) => {
-            let fname = match f {
-                Func::Sigmoid if u => "σ",
-                f => f.name(),
-            };
-            out.push_str(fname);
+            out.push_str(f.text_name(u));
             out.push('(');
             write(a, s, out);
             out.push(')');

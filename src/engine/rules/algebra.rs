@@ -31,6 +31,7 @@ use super::simplify::contains_itself;
 use super::{has_d, is_scalar, simplify, transpose_chain};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
+use crate::term::Func;
 
 /// The simplification table followed by this table.
 pub fn with_simplification() -> Vec<Rule> {
@@ -82,7 +83,7 @@ fn whole(n: &Math) -> Pat {
 /// The argument class of a trace without differentials.
 fn plain_trace(eg: &EG, node: &Math) -> Option<Id> {
     match node {
-        Math::Trace(x) if !has_d(eg, *x) => Some(*x),
+        Math::App(Func::Tr, [x]) if !has_d(eg, *x) => Some(*x),
         _ => None,
     }
 }

@@ -9,10 +9,11 @@
 
 use egg::{Id, Language};
 
-use super::{has_d, is_const, is_scalar, ones_of, shape, zero_of};
+use super::{has_d, is_const, is_scalar, shape, zero_of};
 use crate::engine::lang::{Atom, EG, Math};
-use crate::engine::rule::{Pat, Proposal, Rule, p};
-use crate::term::Func;
+use crate::engine::rule::{Pat, Proposal, Rule, p, pat_of_term};
+use crate::registry;
+use crate::term::{Func, Term};
 
 /// The rule table of the differential stage.
 #[rustfmt::skip]
@@ -88,8 +89,12 @@ fn d_linear(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             ts.iter().filter_map(|&t| d_of(eg, t)).collect(),
         )),
         Math::Neg(a) => Some(p::neg(p::d(p::c(*a)))),
-        Math::Sum(a) => Some(p::op1(Math::Sum(Id::from(0)), p::d(p::c(*a)))),
-        Math::Diag(a) => Some(p::op1(Math::Diag(Id::from(0)), p::d(p::c(*a)))),
+        Math::App(Func::Sum, [a]) => {
+            Some(p::op1(Math::App(Func::Sum, [Id::from(0)]), p::d(p::c(*a))))
+        }
+        Math::App(Func::Diag, [a]) => {
+            Some(p::op1(Math::App(Func::Diag, [Id::from(0)]), p::d(p::c(*a))))
+        }
         _ => None,
     })
 }
@@ -185,6 +190,26 @@ fn d_inverse(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 
 fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| {
+        if let Math::EPow([a, q]) = inner {
+            // d(A .^ p) = p A .^ (p − 1) ⊙ dA
+            let q = super::num(eg, *q)?;
+            let coef = match q - 1.0 {
+                0.0 => p::num(q),
+                1.0 => p::scale(p::num(q), p::c(*a)),
+                r => p::scale(p::num(q), p::epow(p::c(*a), r)),
+            };
+            if q == 0.0 {
+                return Some(sum_or_zero(eg, id, vec![]));
+            }
+            if q == 1.0 {
+                return Some(p::d(p::c(*a)));
+            }
+            return Some(if is_scalar(eg, *a) {
+                p::scale(coef, p::d(p::c(*a)))
+            } else {
+                p::had(coef, p::d(p::c(*a)))
+            });
+        }
         let Math::Pow([a, k]) = inner else {
             return None;
         };
@@ -198,7 +223,12 @@ fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         }
         if is_scalar(eg, *a) {
             // The norm squared has a rule of its own.
-            if k == 2 && eg[*a].nodes.iter().any(|n| matches!(n, Math::Norm(_))) {
+            if k == 2
+                && eg[*a]
+                    .nodes
+                    .iter()
+                    .any(|n| matches!(n, Math::App(Func::Norm, [_])))
+            {
                 return None;
             }
             // d(s^k) = k s^(k−1) ds
@@ -234,7 +264,7 @@ fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 
 fn d_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| match inner {
-        Math::Trace(a) => Some(p::tr(p::d(p::c(*a)))),
+        Math::App(Func::Tr, [a]) => Some(p::tr(p::d(p::c(*a)))),
         _ => None,
     })
 }
@@ -242,8 +272,8 @@ fn d_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 // Matrix Cookbook (46): d det(X) = det(X) tr(X⁻¹ dX).
 fn d_det(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| match inner {
-        Math::Det(a) => Some(p::scale(
-            p::op1(Math::Det(Id::from(0)), p::c(*a)),
+        Math::App(Func::Det, [a]) => Some(p::scale(
+            p::op1(Math::App(Func::Det, [Id::from(0)]), p::c(*a)),
             p::tr(p::mul(vec![p::inv(p::c(*a)), p::d(p::c(*a))])),
         )),
         _ => None,
@@ -253,7 +283,7 @@ fn d_det(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 // Matrix Cookbook (43): d ln det(X) = tr(X⁻¹ dX).
 fn d_logdet(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| match inner {
-        Math::Logdet(a) => Some(p::tr(p::mul(vec![p::inv(p::c(*a)), p::d(p::c(*a))]))),
+        Math::App(Func::Logdet, [a]) => Some(p::tr(p::mul(vec![p::inv(p::c(*a)), p::d(p::c(*a))]))),
         _ => None,
     })
 }
@@ -261,9 +291,9 @@ fn d_logdet(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let mut out = under_d(eg, node, |inner| match inner {
         // d‖A‖ = tr(Aᵀ dA) / ‖A‖
-        Math::Norm(a) => Some(p::div(
+        Math::App(Func::Norm, [a]) => Some(p::div(
             p::tr(p::mul(vec![p::t(p::c(*a)), p::d(p::c(*a))])),
-            p::op1(Math::Norm(Id::from(0)), p::c(*a)),
+            p::op1(Math::App(Func::Norm, [Id::from(0)]), p::c(*a)),
         )),
         _ => None,
     });
@@ -275,7 +305,9 @@ fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             continue;
         }
         for m in &eg[*n].nodes {
-            let Math::Norm(a) = m else { continue };
+            let Math::App(Func::Norm, [a]) = m else {
+                continue;
+            };
             out.push(Proposal {
                 from: p::d(p::op2(inner.clone(), p::op1(m.clone(), p::c(*a)), p::c(*k))),
                 to: p::scale(
@@ -288,43 +320,15 @@ fn d_norm(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
-/// `f′(A)` for an elementwise function `f`; for a scalar argument, the
-/// ordinary derivative.
+/// The placeholder for the argument in a registry derivative.
+const HOLE: &str = "\u{0}arg";
+
+/// `f′(A)` for an elementwise function `f`, from the operator registry; for
+/// a scalar argument, the ordinary derivative.
 fn derivative(eg: &EG, f: Func, a: Id) -> Option<Pat> {
-    let scalar = is_scalar(eg, a);
-    let ones = ones_of(eg, shape(eg, a)?);
-    let ap = || p::c(a);
-    let app = |g: Func, x: Pat| p::op1(Math::apply(g, Id::from(0)), x);
-    let recip = |x: Pat| {
-        if scalar {
-            p::div(p::num(1.0), x)
-        } else {
-            p::ediv(ones.clone(), x)
-        }
-    };
-    let times = |x: Pat, y: Pat| if scalar { p::scale(x, y) } else { p::had(x, y) };
-    let square = |x: Pat| {
-        if scalar {
-            p::pow(x, 2)
-        } else {
-            p::had(x.clone(), x)
-        }
-    };
-    Some(match f {
-        Func::Exp => app(Func::Exp, ap()),
-        Func::Log => recip(ap()),
-        Func::Sin => app(Func::Cos, ap()),
-        Func::Cos => p::neg(app(Func::Sin, ap())),
-        Func::Tanh => p::add(vec![ones.clone(), p::neg(square(app(Func::Tanh, ap())))]),
-        Func::Sqrt => recip(p::scale(p::num(2.0), app(Func::Sqrt, ap()))),
-        Func::Sigmoid => times(
-            app(Func::Sigmoid, ap()),
-            p::add(vec![ones.clone(), p::neg(app(Func::Sigmoid, ap()))]),
-        ),
-        Func::Relu => app(Func::Step, ap()),
-        Func::Softplus => app(Func::Sigmoid, ap()),
-        _ => return None,
-    })
+    let s = shape(eg, a)?;
+    let t = registry::derivative(f, &Term::var(HOLE), s)?;
+    pat_of_term(eg, &t, HOLE, a)
 }
 
 fn d_elementwise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
@@ -333,8 +337,8 @@ fn d_elementwise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         if !f.is_elementwise() {
             return None;
         }
-        if f == Func::Step {
-            // The step function is flat wherever it is differentiable.
+        if registry::derivative_is_zero(f) {
+            // Flat wherever it is differentiable (step, sign).
             return Some(zero_of(eg, shape(eg, a)?));
         }
         let fp = derivative(eg, f, a)?;

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
+use crate::term::Func;
 
 /// The rule table of the simplification stage.
 #[rustfmt::skip]
@@ -81,7 +82,7 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             }
             Math::Identity(_) => (whole(inner), p::c(*a)),
             // A diagonal matrix is symmetric.
-            Math::Diag(v) if shape(eg, *v).is_some_and(|s| s.cols.is_one()) => {
+            Math::App(Func::Diag, [v]) if shape(eg, *v).is_some_and(|s| s.cols.is_one()) => {
                 (whole(inner), p::c(*a))
             }
             Math::Ones(_) | Math::Zero(_) => match shape(eg, *a) {
@@ -385,7 +386,7 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             }
         }
         // diag(𝟙ₙₓₙ) = diag(Iₙ) = 𝟙ₙ;  diag(𝟙ₙ) = Iₙ
-        Math::Diag(a) => {
+        Math::App(Func::Diag, [a]) => {
             let Some(s) = shape(eg, *a) else {
                 return vec![];
             };

@@ -25,6 +25,7 @@ use super::{
 };
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
+use crate::term::Func;
 
 /// The rule table of the identification stage.
 #[rustfmt::skip]
@@ -67,7 +68,9 @@ fn factors(eg: &EG, id: Id) -> (Pat, Vec<Pat>) {
 
 /// Proposals for each node `inner` of the class under a `tr(·)` node with a differential.
 fn under_tr(eg: &EG, node: &Math, f: impl Fn(Id, &Math) -> Option<Pat>) -> Vec<Proposal> {
-    let Math::Trace(x) = node else { return vec![] };
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -114,7 +117,7 @@ fn trace_linear(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         Math::Scale([s, y]) if !has_d(eg, *y) => Some(p::scale(p::tr(p::c(*y)), p::c(*s))),
         Math::Div([y, s]) if !has_d(eg, *s) => Some(p::div(p::tr(p::c(*y)), p::c(*s))),
         // The trace of a scalar is the scalar.
-        Math::Trace(y) => Some(p::tr(p::c(*y))),
+        Math::App(Func::Tr, [y]) => Some(p::tr(p::c(*y))),
         _ => None,
     })
 }
@@ -196,7 +199,7 @@ fn scalar_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         let has_trace = eg[c]
             .nodes
             .iter()
-            .any(|n| matches!(n, Math::Trace(_) | Math::Scale(_) | Math::Neg(_)));
+            .any(|n| matches!(n, Math::App(Func::Tr, [_]) | Math::Scale(_) | Math::Neg(_)));
         if has_trace {
             return None;
         }
@@ -271,7 +274,9 @@ fn scalar_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 fn sum_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Sum(x) = node else { return vec![] };
+    let Math::App(Func::Sum, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -283,7 +288,7 @@ fn sum_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let mut fs = vec![p::t(ones_of(eg, s))];
     fs.extend(xs);
     vec![Proposal {
-        from: p::op1(Math::Sum(Id::from(0)), from),
+        from: p::op1(Math::App(Func::Sum, [Id::from(0)]), from),
         to: p::tr(p::mul(fs)),
     }]
 }
@@ -319,7 +324,9 @@ fn transposed_inner(eg: &EG, id: Id) -> Option<Id> {
 }
 
 fn trace_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Trace(x) = node else { return vec![] };
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -359,7 +366,9 @@ fn trace_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Trace(x) = node else { return vec![] };
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -402,7 +411,9 @@ fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Trace(x) = node else { return vec![] };
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -416,10 +427,12 @@ fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             _ => continue,
         };
         for m in &eg[last].nodes {
-            let Math::Diag(e) = m else { continue };
+            let Math::App(Func::Diag, [e]) = m else {
+                continue;
+            };
             let Some(es) = shape(eg, *e) else { continue };
             let pre: Vec<Pat> = prefix.iter().map(|&f| p::c(f)).collect();
-            let diag = |x: Pat| p::op1(Math::Diag(Id::from(0)), x);
+            let diag = |x: Pat| p::op1(Math::App(Func::Diag, [Id::from(0)]), x);
             // Σᵢ Pᵢᵢ eᵢ = diag(P)ᵀ e for a vector e (diag(e) is n×n);
             // Σᵢ pᵢ Eᵢᵢ = tr(diag(pᵀ)ᵀ E) for a matrix E (diag(E) is n×1, p is 1×n).
             let coef = if es.cols.is_one() {
@@ -472,7 +485,9 @@ fn under_tr_exact(
     node: &Math,
     f: impl Fn(Id, &Math) -> Option<(Pat, Pat)>,
 ) -> Vec<Proposal> {
-    let Math::Trace(x) = node else { return vec![] };
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
     if !has_d(eg, *x) {
         return vec![];
     }
@@ -558,7 +573,7 @@ fn identified(eg: &EG, id: Id, depth: usize) -> Option<(Pat, Pat, Id)> {
     }
     for n in &eg[id].nodes {
         let found = match n {
-            Math::Trace(x) => eg[*x].nodes.iter().find_map(|m| match m {
+            Math::App(Func::Tr, [x]) => eg[*x].nodes.iter().find_map(|m| match m {
                 Math::Mul(fs) if fs.len() == 2 => {
                     let a = find_node(eg, fs[0], |k| match k {
                         Math::Transpose(a) if !has_d(eg, *a) => Some(*a),
