@@ -94,11 +94,13 @@ fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annot
         dim_names: BTreeMap::new(),
         nodes: Vec::new(),
         seen: Vec::new(),
+        ones_columns: Vec::new(),
     };
     for (origin, d) in &decls {
         c.declare(*origin, d)?;
     }
     let root = c.expr(&input.expr, 0)?;
+    c.ones_are_columns();
     c.gradient_names()?;
     if !allow_unused {
         c.unused_declarations()?;
@@ -251,6 +253,8 @@ struct Checker<'a> {
     nodes: Vec<(Span, usize, Option<DimShape>)>,
     /// Dimensions in order of first appearance in the expression.
     seen: Vec<DimId>,
+    /// The column dimension of every `𝟙` written in the input.
+    ones_columns: Vec<DimId>,
 }
 
 const MATMUL_HELP: &str = "a product AB needs as many columns in A as rows in B; check the declarations, or transpose one side";
@@ -454,6 +458,7 @@ impl Checker<'_> {
                     cols: self.dims.fresh(),
                 };
                 self.seen.extend([s.rows, s.cols]);
+                self.ones_columns.push(s.cols);
                 let term = Term::Ones(Shape::new(placeholder(s.rows), placeholder(s.cols)));
                 self.typed(term, s, 1, span)
             }
@@ -853,6 +858,27 @@ impl Checker<'_> {
     }
 
     // ---- results -------------------------------------------------------------
+
+    /// `𝟙` whose number of columns nothing fixes is a column vector, as in
+    /// `𝟙ᵀ X y` or `X 𝟙` (a dimension shared with a variable is not free).
+    fn ones_are_columns(&mut self) {
+        let mut bound: BTreeSet<DimId> = BTreeSet::new();
+        let var_dims: Vec<DimId> = self
+            .vars
+            .values()
+            .flat_map(|v| [v.shape.rows, v.shape.cols])
+            .collect();
+        for d in var_dims {
+            bound.insert(self.dims.find(d));
+        }
+        let one = self.dims.constant(Dim::one());
+        for d in self.ones_columns.clone() {
+            let root = self.dims.find(d);
+            if self.dims.value(root).is_none() && !bound.contains(&root) {
+                let _ = self.dims.union(root, one);
+            }
+        }
+    }
 
     /// The gradient of an unknown function has a name of its own (`G` for
     /// `L`, `G_f` for `f`); a variable or function of that name would be

@@ -5,7 +5,7 @@
 use super::Derivation;
 use crate::engine;
 use crate::error::Result;
-use crate::numeric::{Comparison, compare};
+use crate::numeric::{Comparison, compare_within};
 use crate::term::Term;
 
 /// The verdict for one variable.
@@ -66,7 +66,14 @@ pub fn agreement(
             continue;
         };
         let symbolic = normal(result) == normal(&g.result);
-        let numeric = compare(&g.result, result, env, seed, trials)?;
+        let numeric = compare_within(
+            &g.result,
+            result,
+            &[&differential.problem.term],
+            env,
+            seed,
+            trials,
+        )?;
         verdicts.push(Verdict {
             wrt: g.wrt.clone(),
             symbolic,

@@ -490,6 +490,47 @@ fn stuck_differential(t: &Term) -> Option<Term> {
     t.children().into_iter().find_map(stuck_differential)
 }
 
+/// `t` without its zero parts (`A ⊙ 0`, `0 + B`, `tr(0 X)`); `None` when `t`
+/// is zero. Only operations linear in the zero operand are cleared:
+/// `exp(0)` is not zero.
+fn drop_zeros(t: &Term) -> Option<Term> {
+    use Term::*;
+    let is_zero = |t: &Term| match t {
+        Zero(_) => true,
+        Num(n) => n.0 == 0.0,
+        _ => false,
+    };
+    if is_zero(t) {
+        return None;
+    }
+    Some(match t {
+        Add(ts) => {
+            let kept: Vec<Term> = ts.iter().filter_map(drop_zeros).collect();
+            match kept.len() {
+                0 => return None,
+                1 => kept.into_iter().next().expect("one term"),
+                _ => Add(kept),
+            }
+        }
+        Mul(fs) => Mul(fs.iter().map(drop_zeros).collect::<Option<_>>()?),
+        Scale(a, b) | Hadamard(a, b) => {
+            let (a, b) = (drop_zeros(a)?, drop_zeros(b)?);
+            match t {
+                Scale(..) => Scale(Box::new(a), Box::new(b)),
+                _ => Hadamard(Box::new(a), Box::new(b)),
+            }
+        }
+        Div(a, b) => Div(Box::new(drop_zeros(a)?), b.clone()),
+        ElemDiv(a, b) => ElemDiv(Box::new(drop_zeros(a)?), b.clone()),
+        Neg(a) => Neg(Box::new(drop_zeros(a)?)),
+        Transpose(a) => Transpose(Box::new(drop_zeros(a)?)),
+        Apply(f, a) if matches!(f, Func::Tr | Func::Sum | Func::Diag) => {
+            Apply(*f, Box::new(drop_zeros(a)?))
+        }
+        other => other.clone(),
+    })
+}
+
 /// Sets `d(U)` to zero for every variable `U ≠ v`, and drops the zero terms.
 fn hold_constant(t: &Term, v: &str) -> Option<Term> {
     use Term::*;
@@ -556,7 +597,13 @@ fn gradient(
 ) -> Result<Gradient> {
     let vshape = problem.env.shape(v).cloned().unwrap_or_else(Shape::scalar);
     let mut steps = Vec::new();
-    let Some(held) = hold_constant(total, v).map(|t| t.flattened()) else {
+    // Zero terms (`A ⊙ 0`, from step′ = 0) are dropped; a differential
+    // with no d left is zero.
+    let Some(held) = hold_constant(total, v)
+        .and_then(|t| drop_zeros(&t))
+        .map(|t| t.flattened())
+        .filter(Term::has_diff)
+    else {
         let zero = if vshape.is_scalar() {
             Term::num(0.0)
         } else {

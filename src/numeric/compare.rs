@@ -60,13 +60,29 @@ pub fn compare(
     seed: u64,
     trials: u32,
 ) -> Result<Comparison, EvalError> {
+    compare_within(a, b, &[], env, seed, trials)
+}
+
+/// Like [`compare`], with the points also drawn to suit `context` (the
+/// function two gradients are gradients of: `arcsin(X)` keeps X inside
+/// (−1, 1), which its gradient `𝟙 ./ sqrt(𝟙 − X ⊙ X)` alone does not say).
+pub fn compare_within(
+    a: &Term,
+    b: &Term,
+    context: &[&Term],
+    env: &Env,
+    seed: u64,
+    trials: u32,
+) -> Result<Comparison, EvalError> {
     let mut out = Comparison {
         max_rel_difference: 0.0,
         trials,
         counterexample: None,
     };
     for trial in 0..trials {
-        let (vals, (left, right)) = draw_valid(&[a, b], env, seed, u64::from(trial), |v| {
+        let mut terms = vec![a, b];
+        terms.extend_from_slice(context);
+        let (vals, (left, right)) = draw_valid(&terms, env, seed, u64::from(trial), |v| {
             Ok((eval(a, v)?, eval(b, v)?))
         })?;
         let diff = difference(&left, &right);
