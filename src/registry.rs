@@ -67,6 +67,8 @@ pub enum Func {
     Arccos,
     /// Elementwise error function.
     Erf,
+    /// Elementwise arctangent.
+    Arctan,
 }
 
 /// What kind of operation a function is. Elementwise functions are handled
@@ -358,6 +360,11 @@ pub static SPECS: &[Spec] = &[
            numpy: Template("scipy.special.erf({x})", PyPrec::Atom),
            torch: Call("erf"), flops: FlopClass::PerEntry,
            about: "error function, entry by entry (erf′(x) = 2/√π · e^(−x²))" },
+    Spec { func: Func::Arctan, name: "arctan", aliases: &["atan"], symbol: None,
+           role: elementwise("1 / (1 + x^2)", f64::atan, Domain::All),
+           shape: ShapeRule::Same, latex: "\\arctan",
+           numpy: Call("arctan"), torch: Call("atan"), flops: FlopClass::PerEntry,
+           about: "arctangent, entry by entry" },
 ];
 
 /// σ(x), written so that neither branch computes e^(large).
