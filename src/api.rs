@@ -178,7 +178,7 @@ impl Rewriting {
                     lines.push(format!(
                         "&= {} && \\text{{{}}}",
                         latex::show(&s.term),
-                        s.rule
+                        s.rule.latex()
                     ));
                 }
                 format!(
@@ -213,7 +213,7 @@ impl Rewriting {
                 json!({
                     "text": text::show(&s.term, Style::default()),
                     "latex": latex::show(&s.term),
-                    "rule": s.rule,
+                    "rule": s.rule.to_string(),
                 })
             })
             .collect();
@@ -473,28 +473,21 @@ impl Session {
             ctx.var_atom(v);
         }
         let rec = ctx.to_rec(start);
-        let mut st = stage::run(&ctx, rec, rules, &self.limits, name, &show(start))?;
+        let mut st = stage::run(&ctx, rec, rules, &self.limits, name, start)?;
         let best = match goal {
             Goal::Smallest => st.best(st.root, stage::Size).1,
             Goal::Differentiated => {
                 let (cost, best) = st.best(st.root, stage::DiffDone);
                 if cost >= usize::MAX / 4 {
                     return Err(Error::Unsupported {
-                        at: show(start),
+                        at: Box::new(start.clone()),
                         reason: "no differential rule applies to a part of it".to_string(),
                     });
                 }
                 best
             }
         };
-        let steps = st
-            .steps(&ctx, rules, &best, show)
-            .into_iter()
-            .map(|s| Rewrite {
-                term: s.term,
-                rule: s.rule,
-            })
-            .collect();
+        let steps = st.steps(&ctx, rules, &best, show).into_iter().collect();
         Ok((ctx.from_rec(&best), steps))
     }
 

@@ -83,23 +83,6 @@ pub fn quote(text: &str) -> String {
     }
 }
 
-/// The same error with every quoted expression cut by [`quote`]: engine
-/// errors name the sub-expression they stopped at, which can be long.
-pub fn shorten(e: Error) -> Error {
-    match e {
-        Error::Unsupported { at, reason } => Error::Unsupported {
-            at: quote(&at),
-            reason,
-        },
-        Error::Limit { stage, limit, at } => Error::Limit {
-            stage,
-            limit,
-            at: quote(&at),
-        },
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,10 +17,11 @@ const TRIALS: u32 = 3;
 /// The output of `grad` for `--method components` or `--method both`.
 pub fn one(problem: &Problem, args: &GradArgs, batch: bool) -> Result<String, Error> {
     if !matches!(args.format, Format::Text | Format::Json) {
-        return Err(Error::Unsupported {
-            at: format!("--format {:?}", args.format).to_lowercase(),
-            reason: "the derivation by components is written as text or JSON".to_string(),
-        });
+        return Err(Error::Usage(format!(
+            "--method {} writes text or JSON, not --format {}",
+            format!("{:?}", args.method).to_lowercase(),
+            format!("{:?}", args.format).to_lowercase()
+        )));
     }
     let seed = args.seed.unwrap_or(0);
     let style = Style {

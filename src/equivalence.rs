@@ -15,13 +15,15 @@
 //! that function turns a limit into an error and cannot stop when two roots
 //! meet, and a proof found before a limit must not be lost.
 
-use egg::{FlatTerm, RecExpr, Runner, SimpleScheduler, StopReason};
+use egg::{Runner, SimpleScheduler, StopReason};
 use nalgebra::DMatrix;
 
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
-use crate::engine::rule::{Budget, Rule, display_name};
+use crate::engine::rule::{Budget, Rule};
 use crate::engine::rules::{algebra, simplify};
+pub use crate::engine::stage::Rewrite;
+use crate::engine::stage::flat_steps;
 use crate::error::{Error, Result};
 use crate::numeric::{self, Counterexample};
 use crate::render::text::{self, Style};
@@ -39,15 +41,6 @@ pub const RULES: &[&[Rule]] = &[simplify::RULES, algebra::RULES];
 
 /// Random points at which two terms are compared.
 pub const TRIALS: u32 = 5;
-
-/// One step of a chain of rewrites: the whole term after a rule, and the rule.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rewrite {
-    /// The term after the step.
-    pub term: Term,
-    /// The rule's name (`cyclic property of the trace`).
-    pub rule: String,
-}
 
 /// A proof that two terms are equal: steps that turn the left term into the
 /// right one.
@@ -103,12 +96,12 @@ impl Equivalence {
 /// The lines `start`, `= term    rule`, … with the rules aligned.
 pub fn steps_text(start: &Term, steps: &[Rewrite], style: Style) -> String {
     let first = text::show(start, style);
-    let lines: Vec<(String, &str)> = steps
+    let lines: Vec<(String, String)> = steps
         .iter()
         .map(|s| {
             (
                 format!("  = {}", text::show(&s.term, style)),
-                s.rule.as_str(),
+                s.rule.text(style),
             )
         })
         .collect();
@@ -263,43 +256,8 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
     }
     let mut expl = runner.explain_equivalence(&left, &right);
     let flat = expl.make_flat_explanation().clone();
-    Search::Met(named_steps(&ctx, &left, flat.iter().skip(1)))
+    let show = |t: &Term| text::show(t, Style::default());
+    Search::Met(flat_steps(&ctx, RULES, &left, flat.iter().skip(1), show))
 }
 
 const MET: &str = "the two sides met";
-
-/// Egg's flat explanation as named steps: each step the whole term after one
-/// rule, steps that change nothing visible dropped, and consecutive steps of
-/// one rule merged (the same post-processing as `Stage::steps`).
-fn named_steps<'a>(
-    ctx: &Ctx,
-    start: &RecExpr<Math>,
-    flat: impl Iterator<Item = &'a FlatTerm<Math>>,
-) -> Vec<Rewrite> {
-    let show = |t: &Term| text::show(t, Style::default());
-    let mut out: Vec<Rewrite> = Vec::new();
-    let mut last_text = show(&ctx.from_rec(start));
-    for ft in flat {
-        let term = ctx.from_rec(&ft.get_recexpr());
-        let shown = show(&term);
-        let rule = rule_of(ft)
-            .map(|r| display_name(RULES, &r))
-            .unwrap_or_default();
-        if shown == last_text {
-            continue;
-        }
-        last_text = shown;
-        match out.last_mut() {
-            Some(prev) if prev.rule == rule => prev.term = term,
-            _ => out.push(Rewrite { term, rule }),
-        }
-    }
-    out
-}
-
-fn rule_of(ft: &FlatTerm<Math>) -> Option<String> {
-    if let Some(r) = ft.forward_rule.or(ft.backward_rule) {
-        return Some(r.to_string());
-    }
-    ft.children.iter().find_map(rule_of)
-}

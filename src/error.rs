@@ -3,8 +3,43 @@
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, NamedSource, SourceSpan};
 
+use std::fmt;
+
 use crate::ast::Span;
+use crate::render::text::{self, Style};
+use crate::term::Term;
 use thiserror::Error;
+
+/// A limit that a derivation can reach.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LimitKind {
+    /// E-nodes of one e-graph run.
+    Nodes(usize),
+    /// Iterations of one e-graph run.
+    Iterations(usize),
+    /// Wall time, in seconds (of one run, or of the whole query).
+    Time(f64),
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LimitKind::Nodes(n) => write!(f, "node ({n} e-nodes)"),
+            LimitKind::Iterations(n) => write!(f, "iteration ({n} iterations)"),
+            LimitKind::Time(t) => write!(f, "time ({t:.2} s)"),
+        }
+    }
+}
+
+/// A term in an error message: its text, cut to
+/// [`MAX_QUOTE_CHARS`](crate::budget::MAX_QUOTE_CHARS) characters.
+struct Quoted<'a>(&'a Term);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::budget::quote(&text::show(self.0, Style::default())))
+    }
+}
 
 /// Everything that can go wrong in matdiff.
 #[derive(Debug, Error, Diagnostic)]
@@ -65,27 +100,30 @@ pub enum Error {
 
     // ---- derivation errors (exit status 1) ---------------------------------
     /// The engine has no rule for this sub-expression.
-    #[error("cannot differentiate {at}: {reason}")]
+    #[error("cannot differentiate {}: {reason}", Quoted(at))]
     #[diagnostic(code(matdiff::unsupported))]
     Unsupported {
-        /// The sub-expression where the derivation stopped, as text.
-        at: String,
+        /// The sub-expression where the derivation stopped.
+        at: Box<Term>,
         /// Why.
         reason: String,
     },
     /// An e-graph run or another budget hit its limit.
-    #[error("the {stage} stage hit its {limit} limit while working on {at}")]
+    #[error(
+        "the {stage} stage hit its {limit} limit while working on {}",
+        Quoted(at)
+    )]
     #[diagnostic(
         code(matdiff::limit),
         help("raise the limit with --node-limit or --timeout, or simplify the input")
     )]
     Limit {
-        /// Which stage.
+        /// Which stage (`differential`, `identification ∂L/∂X`, …).
         stage: String,
-        /// Which limit (nodes, iterations, time).
-        limit: String,
+        /// Which limit.
+        limit: LimitKind,
         /// The sub-expression being worked on.
-        at: String,
+        at: Box<Term>,
     },
     /// A derived result failed its numeric check.
     #[error("the derived gradient failed the numeric check: {detail}")]

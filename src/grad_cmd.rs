@@ -72,11 +72,15 @@ fn one(src: &str, args: &GradArgs, batch: bool, style: Style) -> Result<String, 
         })
         .map_err(|e| Error::Usage(format!("cannot start a worker thread: {e}")))?;
     match rx.recv_timeout(Duration::from_secs_f64(seconds)) {
-        Ok(result) => result.map_err(budget::shorten),
+        Ok(result) => result,
         Err(RecvTimeoutError::Timeout) => Err(Error::Limit {
             stage: "derivation".to_string(),
-            limit: format!("time ({seconds} s)"),
-            at: budget::quote(src),
+            limit: matdiff::error::LimitKind::Time(seconds),
+            at: Box::new(
+                check::check(src, &args.lets)
+                    .map(|p| p.term)
+                    .unwrap_or_else(|_| matdiff::Term::var("input")),
+            ),
         }),
         // The worker dropped its sender without sending: it panicked. Let the
         // panic go on here, as if there were no worker.

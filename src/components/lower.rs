@@ -5,7 +5,6 @@
 use super::fresh::Fresh;
 use super::index::{Expr, Factor, Index, Map, Opaque};
 use crate::error::{Error, Result};
-use crate::render::text::{self, Style};
 use crate::shape::{Env, Shape};
 use crate::term::{Func, Term};
 
@@ -36,14 +35,14 @@ pub fn fresh_slots(shape: &Shape, fresh: &mut Fresh) -> (Slot, Slot) {
 
 fn shape_of(t: &Term, env: &Env) -> Result<Shape> {
     t.shape(env).ok_or_else(|| Error::Unsupported {
-        at: text::show(t, Style::default()),
+        at: Box::new(t.clone()),
         reason: "its shape is not known".to_string(),
     })
 }
 
 fn unsupported(t: &Term, reason: &str) -> Error {
     Error::Unsupported {
-        at: text::show(t, Style::default()),
+        at: Box::new(t.clone()),
         reason: reason.to_string(),
     }
 }

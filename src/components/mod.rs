@@ -24,6 +24,7 @@ pub mod notation;
 pub mod partial;
 pub mod reassemble;
 
+use crate::engine::Meaning;
 use crate::engine::{Definition, gradient_symbol};
 use crate::error::{Error, Result};
 use crate::problem::Problem;
@@ -185,21 +186,20 @@ pub fn derive(problem: &Problem, wrt: &[String]) -> Result<Derivation> {
         definitions.push(Definition {
             name: y.clone(),
             value: Some(arg.clone()),
-            meaning: String::new(),
+            meaning: None,
             shape: shape.clone(),
         });
     }
     for (name, shape) in &unknowns {
-        let meaning = match &top {
-            Some((y, _)) if *name == function => {
-                format!("∂{}/∂{y}", text::name(name, Style::default()))
-            }
-            _ => format!(
-                "∂{}/∂(argument of {})",
-                text::name(name, Style::default()),
-                text::name(name, Style::default())
-            ),
-        };
+        let meaning = Some(match &top {
+            Some((y, _)) if *name == function => Meaning::Gradient {
+                function: name.clone(),
+                at: Term::var(y),
+            },
+            _ => Meaning::GradientAtArgument {
+                function: name.clone(),
+            },
+        });
         definitions.push(Definition {
             name: gradient_symbol(name),
             value: None,

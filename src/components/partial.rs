@@ -104,7 +104,7 @@ fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
                 return Ok(Expr::default());
             }
             let shape = arg.shape(env).ok_or_else(|| Error::Unsupported {
-                at: crate::render::text::show(arg, Default::default()),
+                at: Box::new(arg.clone()),
                 reason: "its shape is not known".to_string(),
             })?;
             let (r, s) = fresh_slots(&shape, fresh);
@@ -160,12 +160,11 @@ fn derivative(m: &Map, arg: &Term) -> Result<(f64, Option<Map>)> {
         }
         Map::Deriv(f) => {
             return Err(Error::Unsupported {
-                at: format!(
-                    "{}'({})",
-                    f.name(),
-                    crate::render::text::show(arg, Default::default())
+                at: Box::new(Term::Apply(*f, Box::new(arg.clone()))),
+                reason: format!(
+                    "the second derivative of {} is not written by components",
+                    f.name()
                 ),
-                reason: "second derivatives are not written by components".to_string(),
             });
         }
     })

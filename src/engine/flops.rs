@@ -15,7 +15,7 @@ use std::rc::Rc;
 use egg::{CostFunction, Id, Language, RecExpr};
 
 use super::lang::{EG, Math};
-use super::stage::RawStep;
+use super::stage::Rewrite;
 use crate::registry::FlopClass;
 use crate::shape::{Dim, Env, Shape};
 use crate::term::{Func, Term};
@@ -309,15 +309,15 @@ pub fn best(egraph: &EG, id: Id, model: CostModel) -> RecExpr<Math> {
 /// The final form of a gradient extracted under `model`: under
 /// [`CostModel::Flops`] its products are grouped in matrix-chain order, and
 /// the regrouping is a step of the derivation when it changes the text.
-pub fn finish(t: Term, env: &Env, model: CostModel, steps: &mut Vec<RawStep>) -> Term {
+pub fn finish(t: Term, env: &Env, model: CostModel, steps: &mut Vec<Rewrite>) -> Term {
     if model != CostModel::Flops {
         return t;
     }
     let grouped = regroup(&t, env);
     if grouped != t {
-        steps.push(RawStep {
+        steps.push(Rewrite {
             term: grouped.clone(),
-            rule: super::rules::chain::RULES[0].name.to_string(),
+            rule: super::Why::Rule(super::rules::chain::RULES[0].id),
         });
     }
     grouped

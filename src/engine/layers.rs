@@ -156,20 +156,23 @@ fn run(
         .map(|(n, v)| Definition {
             name: n.clone(),
             value: Some(v.clone()),
-            meaning: String::new(),
+            meaning: None,
             shape: env.shape(n).cloned().unwrap_or_else(Shape::scalar),
         })
         .collect();
     definitions.push(Definition {
         name: y.clone(),
         value: Some(top.clone()),
-        meaning: String::new(),
+        meaning: None,
         shape: yshape.clone(),
     });
     definitions.push(Definition {
         name: g.clone(),
         value: None,
-        meaning: format!("∂{}/∂{y}", text::name(function, Style::default())),
+        meaning: Some(super::Meaning::Gradient {
+            function: function.to_string(),
+            at: Term::var(&y),
+        }),
         shape: yshape,
     });
 
@@ -205,7 +208,10 @@ fn run(
             definitions.push(Definition {
                 name: gn.clone(),
                 value: None,
-                meaning: format!("∂{}/∂{}", text::name(function, Style::default()), name),
+                meaning: Some(super::Meaning::Gradient {
+                    function: function.to_string(),
+                    at: Term::var(name),
+                }),
                 shape: env.shape(name).cloned().unwrap_or_else(Shape::scalar),
             });
         }
@@ -316,7 +322,7 @@ fn run(
                     Term::Diff(Box::new(Term::var(&y))),
                 ])),
             ),
-            rule: "differential of L".to_string(),
+            rule: super::Why::Rule("d-unknown"),
         },
     );
     let mut problem = problem.clone();

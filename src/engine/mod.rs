@@ -20,6 +20,7 @@ pub mod layers;
 pub mod rule;
 pub mod rules;
 pub mod stage;
+pub mod why;
 
 use std::collections::BTreeSet;
 
@@ -33,6 +34,7 @@ use crate::term::{Func, Term};
 pub use flops::CostModel;
 use lang::{Ctx, Math};
 pub use stage::{Limits, StageStats};
+pub use why::Why;
 
 /// The symbol that stands for the gradient of the unknown function `name`:
 /// `G` for `L`, `G_f` for `f` (in derivations, code and
@@ -74,8 +76,69 @@ pub struct Step {
     pub lhs: Lhs,
     /// The right-hand side.
     pub expr: Term,
-    /// Why it holds (the rule's name).
-    pub rule: String,
+    /// Why it holds.
+    pub rule: Why,
+}
+
+/// What an introduced symbol stands for when it is not a term.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Meaning {
+    /// The gradient of an unknown function at its argument: `G = ∂L/∂Y`.
+    Gradient {
+        /// The unknown function (`L`, `f`).
+        function: String,
+        /// Its argument (`Y`, or the argument itself).
+        at: Term,
+    },
+    /// The gradient of an unknown function at its argument, when the
+    /// argument is not named: `G_f = ∂f/∂(argument of f)`.
+    GradientAtArgument {
+        /// The unknown function.
+        function: String,
+    },
+}
+
+impl Meaning {
+    /// `∂L/∂Y` in text (`dL/dY` in ASCII), with a compound argument in
+    /// parentheses.
+    pub fn text(&self, style: Style) -> String {
+        let s = match self {
+            Meaning::Gradient { function, at } => {
+                let arg = match at {
+                    Term::Var(_) => text::show(at, style),
+                    _ => format!("({})", text::show(at, style)),
+                };
+                format!("∂{}/∂{arg}", text::name(function, style))
+            }
+            Meaning::GradientAtArgument { function } => {
+                let f = text::name(function, style);
+                format!("∂{f}/∂(argument of {f})")
+            }
+        };
+        if style.ascii { text::ascii(&s) } else { s }
+    }
+
+    /// `\frac{\partial L}{\partial Y}`.
+    pub fn latex(&self) -> String {
+        use crate::render::latex;
+        match self {
+            Meaning::Gradient { function, at } => {
+                let arg = match at {
+                    Term::Var(_) => latex::show(at),
+                    _ => format!("\\left({}\\right)", latex::show(at)),
+                };
+                format!(
+                    "\\frac{{\\partial {}}}{{\\partial {arg}}}",
+                    latex::name(function)
+                )
+            }
+            Meaning::GradientAtArgument { function } => format!(
+                "\\frac{{\\partial {}}}{{\\partial(\\text{{argument of }} {})}}",
+                latex::name(function),
+                latex::name(function)
+            ),
+        }
+    }
 }
 
 /// A symbol the derivation introduces, such as `Y = XW + B` or `G = ∂L/∂Y`.
@@ -86,7 +149,7 @@ pub struct Definition {
     /// What it stands for, as a term (`Y = XW + B`), if it is one.
     pub value: Option<Term>,
     /// What it means when it is not a term (`∂L/∂Y`).
-    pub meaning: String,
+    pub meaning: Option<Meaning>,
     /// Its shape.
     pub shape: Shape,
 }
@@ -171,7 +234,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         unknown_arguments(&problem.term, name, &mut args);
         if let Some(other) = args.iter().skip(1).find(|a| **a != args[0]) {
             return Err(Error::Unsupported {
-                at: problem.source.clone(),
+                at: Box::new(problem.term.clone()),
                 reason: format!(
                     "{name} is applied at two different arguments ({} and {}), where its gradients differ; give the functions different names (e.g. L and f)",
                     show(&args[0]),
@@ -212,15 +275,11 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
     // Variables not differentiated by are constants from the start, so the
     // differential holds only what the requested gradients need.
     ctx.constants = vars.iter().filter(|v| !wrt.contains(v)).cloned().collect();
-    let (differential, mut dlabel) = differentiate(&mut ctx, &inner, opts, &mut stats)?;
-    if !ctx.constants.is_empty() {
-        let held: Vec<String> = ctx
-            .constants
-            .iter()
-            .map(|v| text::name(v, Style::default()))
-            .collect();
-        dlabel = format!("{dlabel} ({} constant)", held.join(", "));
-    }
+    let (differential, rules_used) = differentiate(&mut ctx, &inner, opts, &mut stats)?;
+    let dlabel = Why::Differential {
+        rules: rules_used,
+        constants: ctx.constants.clone(),
+    };
     let total = match &outer {
         Some(g) => {
             let y = fresh_name("Y", &problem);
@@ -228,13 +287,16 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
             definitions.push(Definition {
                 name: y.clone(),
                 value: Some(inner.clone()),
-                meaning: String::new(),
+                meaning: None,
                 shape: yshape.clone(),
             });
             definitions.push(Definition {
                 name: g.clone(),
                 value: None,
-                meaning: format!("∂{}/∂{y}", text::name(&function, Style::default())),
+                meaning: Some(Meaning::Gradient {
+                    function: function.clone(),
+                    at: Term::var(&y),
+                }),
                 shape: yshape,
             });
             preamble.push(Step {
@@ -243,7 +305,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
                     Term::Transpose(Box::new(Term::var(g))),
                     Term::Diff(Box::new(Term::var(&y))),
                 ])),
-                rule: "differential of L".to_string(),
+                rule: Why::Rule("d-unknown"),
             });
             preamble.push(Step {
                 lhs: Lhs::Differential(y),
@@ -265,17 +327,15 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
         .iter()
         .filter(|(n, _)| Some(gradient_symbol(n)) != outer)
     {
-        let arg = match unknown_argument(&problem.term, name) {
-            Some(a @ Term::Var(_)) => show(&a),
-            Some(a) => format!("({})", show(&a)),
-            None => String::new(),
-        };
         let g = gradient_symbol(name);
         let shape = problem.env.shape(&g).cloned().unwrap_or_else(Shape::scalar);
         definitions.push(Definition {
             name: g,
             value: None,
-            meaning: format!("∂{}/∂{arg}", text::name(name, Style::default())),
+            meaning: unknown_argument(&problem.term, name).map(|at| Meaning::Gradient {
+                function: name.clone(),
+                at,
+            }),
             shape,
         });
     }
@@ -434,13 +494,14 @@ fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
     }
 }
 
-/// The differential of `t`, and the names of the rules that produced it.
+/// The differential of `t`, and the ids of the rules that produced it, in
+/// order of first use.
 fn differentiate(
     ctx: &mut Ctx,
     t: &Term,
     opts: &Options,
     stats: &mut Vec<StageStats>,
-) -> Result<(Term, String)> {
+) -> Result<(Term, Vec<&'static str>)> {
     let start = ctx.to_rec(&Term::Diff(Box::new(t.clone())));
     let mut st = stage::run(
         ctx,
@@ -448,37 +509,32 @@ fn differentiate(
         rules::differential::RULES,
         &opts.limits,
         "differential",
-        &show(t),
+        t,
     )?;
     let (cost, best) = st.best(st.root, stage::DiffDone);
     if cost >= usize::MAX / 4 {
         let stuck = stuck_differential(&ctx.from_rec(&st.best(st.root, stage::Size).1));
         return Err(Error::Unsupported {
-            at: stuck.as_ref().map(show).unwrap_or_else(|| show(t)),
+            at: Box::new(stuck.unwrap_or_else(|| t.clone())),
             reason: "no differential rule applies to it".to_string(),
         });
     }
     let steps = st.steps(ctx, rules::differential::RULES, &best, show);
     stats.push(st.finish());
-    let mut names: Vec<String> = Vec::new();
+    let mut used: Vec<&'static str> = Vec::new();
     for s in &steps {
-        for r in s.rule.split(", ") {
-            if !names.iter().any(|n| n == r) {
-                names.push(r.to_string());
+        let ids = match &s.rule {
+            Why::Rule(id) => vec![*id],
+            Why::Summary { rules, .. } => rules.clone(),
+            _ => vec![],
+        };
+        for id in ids {
+            if !used.contains(&id) {
+                used.push(id);
             }
         }
     }
-    let shown: Vec<&String> = names.iter().filter(|n| *n != "linearity of d").collect();
-    let label = if shown.is_empty() {
-        names.join(", ")
-    } else {
-        shown
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Ok((ctx.from_rec(&best), label))
+    Ok((ctx.from_rec(&best), used))
 }
 
 fn stuck_differential(t: &Term) -> Option<Term> {
@@ -612,7 +668,10 @@ fn gradient(
         steps.push(Step {
             lhs: Lhs::Gradient(function.to_string(), v.to_string()),
             expr: zero.clone(),
-            rule: format!("d{v} does not occur in d{function}"),
+            rule: Why::Absent {
+                var: v.to_string(),
+                function: function.to_string(),
+            },
         });
         return Ok(Gradient {
             wrt: v.to_string(),
@@ -628,13 +687,9 @@ fn gradient(
         .map(String::as_str)
         .collect();
     let hold_rule = if others.is_empty() {
-        "substitute".to_string()
+        Why::Substitute
     } else {
-        let names: Vec<String> = others
-            .iter()
-            .map(|o| text::name(o, Style::default()))
-            .collect();
-        format!("hold {} constant", names.join(", "))
+        Why::HoldConstant(others.iter().map(|o| o.to_string()).collect())
     };
     if !others.is_empty() || substitutes_y {
         steps.push(Step {
@@ -655,7 +710,7 @@ fn gradient(
                     Lhs::Same
                 },
                 expr: t.clone(),
-                rule: "a scalar equals its trace".to_string(),
+                rule: Why::Rule("scalar-trace"),
             });
             t
         }
@@ -673,12 +728,12 @@ fn gradient(
         rules::trace::RULES,
         &opts.limits,
         &format!("identification {at}"),
-        &show(&held),
+        &held,
     )?;
     let Some((a_id, dv_id)) = identification(&st) else {
         let best = ctx.from_rec(&st.best(st.root, stage::Size).1);
         return Err(Error::Unsupported {
-            at: show(&best),
+            at: Box::new(best),
             reason: format!("could not bring d{function} to the form tr(Aᵀ d{v})"),
         });
     };
@@ -709,7 +764,7 @@ fn gradient(
         &table,
         &opts.limits,
         &format!("simplification {at}"),
-        &show(&a),
+        &a,
     )?;
     let best = flops::best(&st.egraph, st.root, opts.cost);
     let mut simp_steps = st.steps(ctx, &table, &best, show);
@@ -720,13 +775,13 @@ fn gradient(
         steps.push(Step {
             lhs,
             expr: result.clone(),
-            rule: "identification".to_string(),
+            rule: Why::Identification,
         });
     } else {
         steps.push(Step {
             lhs,
             expr: a,
-            rule: "identification".to_string(),
+            rule: Why::Identification,
         });
         for s in simp_steps {
             steps.push(Step {

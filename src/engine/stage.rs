@@ -11,7 +11,8 @@ use egg::{
 
 use super::lang::{Ctx, EG, Math, ShapeAnalysis};
 use super::rule::{Budget, Rule};
-use crate::error::{Error, Result};
+use super::why::Why;
+use crate::error::{Error, LimitKind, Result};
 use crate::term::Term;
 
 /// The budget of one e-graph run.
@@ -65,13 +66,13 @@ pub struct Stage {
     started: Instant,
 }
 
-/// One rewriting step: the whole term after the rule fired, and its name.
-#[derive(Clone, Debug)]
-pub struct RawStep {
+/// One rewriting step: the whole term after the rule fired, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rewrite {
     /// The term after the step.
     pub term: Term,
-    /// The rule's name.
-    pub rule: String,
+    /// The rule (or, for a summarised stage, the rules).
+    pub rule: Why,
 }
 
 /// Runs `rules` on `start` until saturation or a limit.
@@ -81,7 +82,7 @@ pub fn run(
     rules: &[Rule],
     limits: &Limits,
     stage: &str,
-    at: &str,
+    at: &Term,
 ) -> Result<Stage> {
     let started = Instant::now();
     let budget = Budget::new(limits.time, limits.nodes);
@@ -100,28 +101,20 @@ pub fn run(
     let stop = match &reason {
         Some(StopReason::Saturated) | None => "saturated".to_string(),
         Some(StopReason::NodeLimit(n)) => {
-            return Err(limit(stage, &format!("node ({n} e-nodes)"), at));
+            return Err(limit(stage, LimitKind::Nodes(*n), at));
         }
         Some(StopReason::IterationLimit(n)) => {
-            return Err(limit(stage, &format!("iteration ({n} iterations)"), at));
+            return Err(limit(stage, LimitKind::Iterations(*n), at));
         }
         Some(StopReason::TimeLimit(t)) => {
-            return Err(limit(stage, &format!("time ({t:.2} s)"), at));
+            return Err(limit(stage, LimitKind::Time(*t), at));
         }
-        Some(StopReason::Other(s)) => return Err(limit(stage, s, at)),
+        // The rules stop only for the budget (reported above).
+        Some(StopReason::Other(_)) => {
+            return Err(limit(stage, LimitKind::Time(limits.time.as_secs_f64()), at));
+        }
     };
     let root = runner.egraph.find(runner.roots[0]);
-    if std::env::var("MATDIFF_DEBUG_EGRAPH").is_ok() {
-        for c in runner.egraph.classes() {
-            eprintln!(
-                "{} {:?} d={} : {:?}",
-                c.id,
-                c.data.shape.as_ref().map(|s| s.to_string()),
-                c.data.has_d,
-                c.nodes
-            );
-        }
-    }
     let stats = StageStats {
         stage: stage.to_string(),
         nodes: runner.egraph.total_number_of_nodes(),
@@ -139,11 +132,11 @@ pub fn run(
     })
 }
 
-fn limit(stage: &str, what: &str, at: &str) -> Error {
+fn limit(stage: &str, limit: LimitKind, at: &Term) -> Error {
     Error::Limit {
         stage: stage.to_string(),
-        limit: what.to_string(),
-        at: at.to_string(),
+        limit,
+        at: Box::new(at.clone()),
     }
 }
 
@@ -188,7 +181,7 @@ impl Stage {
         rules: &[Rule],
         target: &RecExpr<Math>,
         show: impl Fn(&Term) -> String,
-    ) -> Vec<RawStep> {
+    ) -> Vec<Rewrite> {
         let Some(id) = self.egraph.lookup_expr(target) else {
             return vec![];
         };
@@ -202,53 +195,15 @@ impl Stage {
         let (steps, terms, names) = proof_outline(&expl.explanation_trees);
         let size = tree_size(&start).max(tree_size(target));
         let cost = terms.saturating_mul(size);
-        if std::env::var("MATDIFF_DEBUG_STEPS").is_ok() {
-            eprintln!(
-                "  explanation: {steps} steps, {terms} proof terms, a {size}-node term: cost {cost}"
-            );
-        }
         if cost > FLAT_BUDGET {
-            let mut shown: Vec<String> = Vec::new();
-            for r in names {
-                let name = super::rule::display_name(&[rules], &r);
-                if !shown.contains(&name) {
-                    shown.push(name);
-                }
-            }
-            let rule = match steps {
-                0 | 1 => shown.join(", "),
-                _ => format!(
-                    "{} ({steps} steps of a {size}-node term: too long to print)",
-                    shown.join(", ")
-                ),
-            };
-            return vec![RawStep {
+            let rules = names.iter().filter_map(|r| rule_id(rules, r)).collect();
+            return vec![Rewrite {
                 term: ctx.from_rec(target),
-                rule,
+                rule: Why::Summary { rules, steps, size },
             }];
         }
         let flat = expl.make_flat_explanation();
-        let mut out: Vec<RawStep> = Vec::new();
-        let mut last_text = show(&ctx.from_rec(&start));
-        for ft in flat.iter().skip(1) {
-            let term = ctx.from_rec(&rec_of(ft));
-            let text = show(&term);
-            let rule = rule_of(ft)
-                .map(|r| super::rule::display_name(&[rules], &r))
-                .unwrap_or_default();
-            if std::env::var("MATDIFF_DEBUG_STEPS").is_ok() {
-                eprintln!("  step [{rule}] {text}");
-            }
-            if text == last_text {
-                continue;
-            }
-            last_text = text;
-            match out.last_mut() {
-                Some(prev) if prev.rule == rule => prev.term = term,
-                _ => out.push(RawStep { term, rule }),
-            }
-        }
-        out
+        flat_steps(ctx, &[rules], &start, flat.iter().skip(1), show)
     }
 
     /// Finishes the statistics with the elapsed time.
@@ -331,6 +286,43 @@ fn rec_of(ft: &FlatTerm<Math>) -> RecExpr<Math> {
     }
     let mut out = RecExpr::default();
     add(ft, &mut out);
+    out
+}
+
+/// The static id of the rule named `name` in `rules`.
+fn rule_id(rules: &[Rule], name: &str) -> Option<&'static str> {
+    rules.iter().find(|r| r.id == name).map(|r| r.id)
+}
+
+/// Egg's flat explanation as named steps: each step the whole term after
+/// one rule, steps that change nothing visible dropped, and consecutive
+/// steps by rules of one name merged into one line.
+pub fn flat_steps<'a>(
+    ctx: &Ctx,
+    tables: &[&[Rule]],
+    start: &RecExpr<Math>,
+    flat: impl Iterator<Item = &'a FlatTerm<Math>>,
+    show: impl Fn(&Term) -> String,
+) -> Vec<Rewrite> {
+    let mut out: Vec<Rewrite> = Vec::new();
+    let mut last_text = show(&ctx.from_rec(start));
+    for ft in flat {
+        let term = ctx.from_rec(&rec_of(ft));
+        let text = show(&term);
+        let Some(rule) = rule_of(ft).and_then(|r| tables.iter().find_map(|t| rule_id(t, &r)))
+        else {
+            continue;
+        };
+        if text == last_text {
+            continue;
+        }
+        last_text = text;
+        let rule = Why::Rule(rule);
+        match out.last_mut() {
+            Some(prev) if prev.rule.to_string() == rule.to_string() => prev.term = term,
+            _ => out.push(Rewrite { term, rule }),
+        }
+    }
     out
 }
 

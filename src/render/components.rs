@@ -146,11 +146,11 @@ pub fn render(der: &Derivation, style: Style) -> String {
         match &def.value {
             Some(v) => defs.push(format!("{name} = {}", text::show(v, style))),
             None => {
-                let meaning = if style.ascii {
-                    def.meaning.replace('∂', "d")
-                } else {
-                    def.meaning.clone()
-                };
+                let meaning = def
+                    .meaning
+                    .as_ref()
+                    .map(|m| m.text(style))
+                    .unwrap_or_default();
                 defs.push(format!("{name} = {meaning} ({})", shape_text(&def.shape)));
             }
         }

@@ -137,7 +137,10 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             None => format!(
                 "{} = {} ({})",
                 text::name(&d.name, style),
-                styled(&d.meaning, style),
+                d.meaning
+                    .as_ref()
+                    .map(|m| m.text(style))
+                    .unwrap_or_default(),
                 shape_text(&d.shape, style)
             ),
         })
@@ -155,7 +158,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     let pre: Vec<(String, String)> = der
         .preamble
         .iter()
-        .map(|s| (equation(s, style), rule(&s.rule, style)))
+        .map(|s| (equation(s, style), rule(&s.rule.text(style), style)))
         .collect();
     aligned(&pre, &mut out);
     for g in der.backprop.iter().chain(&der.gradients) {
@@ -181,7 +184,7 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
             } else {
                 eq
             };
-            lines.push((format!("{prefix}{eq}"), rule(&s.rule, style)));
+            lines.push((format!("{prefix}{eq}"), rule(&s.rule.text(style), style)));
         }
         aligned(&lines, &mut out);
     }

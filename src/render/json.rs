@@ -36,7 +36,11 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
         .map(|d| {
             let text = match &d.value {
                 Some(v) => text::show(v, style),
-                None => d.meaning.clone(),
+                None => d
+                    .meaning
+                    .as_ref()
+                    .map(|m| m.text(style))
+                    .unwrap_or_default(),
             };
             json!({"name": d.name, "text": text, "shape": shape(&d.shape)})
         })
@@ -44,7 +48,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
     let preamble: Vec<Value> = der
         .preamble
         .iter()
-        .map(|s| json!({"text": equation(s, style), "latex": latex::equation(s), "rule": s.rule}))
+        .map(|s| json!({"text": equation(s, style), "latex": latex::equation(s), "rule": s.rule.to_string()}))
         .collect();
     let gradients: Vec<Value> = der
         .gradients
@@ -56,7 +60,7 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
                     json!({
                         "text": equation(s, style),
                         "latex": latex::equation(s),
-                        "rule": s.rule,
+                        "rule": s.rule.to_string(),
                     })
                 })
                 .collect();

@@ -284,18 +284,6 @@ pub fn equation(s: &Step) -> String {
     }
 }
 
-/// The LaTeX of a symbol's meaning such as `∂L/∂Y`: a fraction of partials.
-fn meaning(m: &str) -> String {
-    match m.strip_prefix('∂').and_then(|r| r.split_once("/∂")) {
-        Some((f, y)) => format!(
-            "\\frac{{\\partial {}}}{{\\partial {}}}",
-            name(&crate::render::text::ascii(f)),
-            name(&crate::render::text::ascii(y))
-        ),
-        None => format!("\\text{{{}}}", text(m)),
-    }
-}
-
 /// A derivation as a LaTeX `align*` block (needs `amsmath`): the introduced
 /// symbols, the shared differential, then each gradient's steps with their
 /// rules in a second column, each block ending in its result.
@@ -304,7 +292,7 @@ pub fn derivation(der: &Derivation) -> String {
     for d in &der.definitions {
         let rhs = match &d.value {
             Some(v) => show(v),
-            None => meaning(&d.meaning),
+            None => d.meaning.as_ref().map(|m| m.latex()).unwrap_or_default(),
         };
         lines.push(format!("{} &= {}", name(&d.name), rhs));
     }
@@ -315,7 +303,7 @@ pub fn derivation(der: &Derivation) -> String {
             "{} &= {} && \\text{{{}}}",
             lhs(&s.lhs),
             show(&s.expr),
-            text(&s.rule)
+            s.rule.latex()
         )
     };
     lines.extend(der.preamble.iter().map(step));

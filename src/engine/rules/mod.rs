@@ -11,8 +11,22 @@ pub mod trace;
 use egg::Id;
 
 use super::lang::{Atom, EG, Math};
-use super::rule::{Pat, p};
+use super::rule::{Pat, Rule, p};
 use crate::shape::{Dim, Shape};
+
+/// Every rule table.
+pub const TABLES: &[&[Rule]] = &[
+    differential::RULES,
+    trace::RULES,
+    simplify::RULES,
+    chain::RULES,
+    algebra::RULES,
+];
+
+/// The rule with identifier `id`, in any table.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    TABLES.iter().flat_map(|t| t.iter()).find(|r| r.id == id)
+}
 
 /// Whether the class contains a differential.
 pub fn has_d(eg: &EG, id: Id) -> bool {
