@@ -1,6 +1,6 @@
 // The gradients of an affine layer Y = XW + B under an arbitrary loss L,
 // read off the matrix differential, checked numerically, and printed.
-use matdiff::{Format, Session, render, render_derivation, verify};
+use matdiff::{Format, GradOptions, RenderOptions, Session, render};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut session = Session::new();
@@ -8,14 +8,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One gradient: ∂L/∂W, with the steps that lead to it.
     let dw = session.grad("L(XW+B)", "W")?;
-    let der = session.derive("L(XW+B)", &[])?;
-    let env = &der.problem.env;
+    // Every gradient, each checked against finite differences at random
+    // points before it is returned.
+    let answer = session.derive("L(XW+B)", &GradOptions::new())?;
+    let env = &answer.problem.env;
     assert_eq!(render(&dw.result, env, Format::Text), "Xᵀ G");
     assert_eq!(render(&dw.result, env, Format::Numpy), "X.T @ G");
+    assert!(answer.check.as_ref().is_some_and(|c| c.passed()));
 
-    // Every gradient, checked against finite differences at random points.
-    let check = verify::check(&der, 0, 3)?;
-    assert!(check.passed());
-    print!("{}", render_derivation(&der, Format::Text, Some(&check)));
+    let shown = RenderOptions {
+        show_check: true,
+        ..RenderOptions::default()
+    };
+    print!(
+        "{}",
+        answer.render(Format::Text, &shown, session.limits.output_bytes)?
+    );
     Ok(())
 }

@@ -1,7 +1,6 @@
 // Equivalence queries: a proof from the rewrite rules, a numeric
 // counterexample, or "unknown" with the reason.
-use matdiff::render::text::Style;
-use matdiff::{Env, Equivalence, Format, equivalence::counterexample_text, equivalent, render};
+use matdiff::{Env, Equivalence, Format, Style, equivalent, render};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The cyclic property of the trace proves it; the proof is a list of
@@ -19,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     match equivalent("tr(ABC)", "tr(ACB)")? {
         Equivalence::Refuted(c) => {
             println!("tr(ABC) ≠ tr(ACB):");
-            print!("{}", counterexample_text(&c, Style::default()));
+            print!("{}", c.render(Style::default()));
         }
         other => panic!("expected a counterexample, got {other:?}"),
     }

@@ -50,25 +50,27 @@ pub fn term_size(t: &Term) -> usize {
     }
 }
 
-/// Refuses a term larger than [`MAX_TERM_SIZE`]; `source` names it in the message.
-pub fn check_term_size(t: &Term, source: &str) -> Result<()> {
+/// Refuses a term larger than `limit` nodes (by [`term_size`]; the default
+/// limit is [`MAX_TERM_SIZE`]); `source` names it in the message.
+pub fn check_term_size(t: &Term, source: &str, limit: usize) -> Result<()> {
     let size = term_size(t);
-    if size > MAX_TERM_SIZE {
+    if size > limit {
         return Err(Error::TooComplex {
             at: quote(source),
             size,
-            limit: MAX_TERM_SIZE,
+            limit,
         });
     }
     Ok(())
 }
 
-/// Refuses an output longer than [`MAX_OUTPUT_BYTES`].
-pub fn check_output(text: &str) -> Result<()> {
-    if text.len() > MAX_OUTPUT_BYTES {
+/// Refuses an output longer than `limit` bytes (by default
+/// [`MAX_OUTPUT_BYTES`]).
+pub fn check_output(text: &str, limit: usize) -> Result<()> {
+    if text.len() > limit {
         return Err(Error::OutputTooLarge {
             size: text.len(),
-            limit: MAX_OUTPUT_BYTES,
+            limit,
         });
     }
     Ok(())

@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, ProductOp, Sign, Span};
+use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
 use crate::error::{Error, Result};
 use crate::parse::{self, MAX_DEPTH};
 use crate::problem::Problem;
@@ -77,10 +77,46 @@ pub fn check_in(src: &str, env: &Env) -> Result<Problem> {
 
 fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annotated> {
     let input = parse::parse(src)?;
+    let lets = lets
+        .iter()
+        .map(|l| Declared::parse(l))
+        .collect::<Result<Vec<_>>>()?;
+    check_parsed(src, &input, &lets, allow_unused)
+}
+
+/// The declarations of one `--let` text (`X: 1×n, W: n×m`), parsed once:
+/// a session keeps them, and errors point into `text`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declared {
+    /// The text they were read from.
+    pub text: String,
+    /// The declarations.
+    pub decls: Vec<Decl>,
+}
+
+impl Declared {
+    /// Parses `text` as `--let` declarations.
+    pub fn parse(text: &str) -> Result<Declared> {
+        Ok(Declared {
+            text: text.to_string(),
+            decls: parse::parse_decls(text)?,
+        })
+    }
+}
+
+/// Checks the parsed `input` (whose text is `src`) with the declarations
+/// `lets` and the input's own `where` clause. With `allow_unused`, a
+/// declared name the expression does not use is ignored rather than refused.
+pub fn check_parsed(
+    src: &str,
+    input: &Input,
+    lets: &[Declared],
+    allow_unused: bool,
+) -> Result<Annotated> {
     let mut decls = Vec::new();
-    for (i, text) in lets.iter().enumerate() {
-        for d in parse::parse_decls(text)? {
-            decls.push((Origin::Let(i), d));
+    for (i, d) in lets.iter().enumerate() {
+        for x in &d.decls {
+            decls.push((Origin::Let(i), x.clone()));
         }
     }
     decls.extend(input.decls.iter().cloned().map(|d| (Origin::Input, d)));
@@ -240,7 +276,7 @@ struct Typed {
 
 struct Checker<'a> {
     src: &'a str,
-    lets: &'a [String],
+    lets: &'a [Declared],
     dims: Dims,
     vars: BTreeMap<String, VarState>,
     /// Unknown functions (`L`, `f`) by name, with the span of their first use.
@@ -275,7 +311,7 @@ impl Checker<'_> {
         match origin {
             Origin::Input => self.error(span, message, label, None),
             Origin::Let(i) => {
-                let text = self.lets.get(i).map_or("", String::as_str);
+                let text = self.lets.get(i).map_or("", |d| d.text.as_str());
                 Error::shape("--let", text, span, message, label, None)
             }
         }
@@ -327,7 +363,7 @@ impl Checker<'_> {
                 Origin::Let(i) => prev
                     .1
                     .span
-                    .text(self.lets.get(i).map_or("", |s| s))
+                    .text(self.lets.get(i).map_or("", |d| d.text.as_str()))
                     .to_string(),
             };
             let label = format!("contradicts the earlier `{prev_text}`");

@@ -137,6 +137,15 @@ fn matrix_text(m: &DMatrix<f64>) -> String {
 }
 
 /// The sizes, the values of the variables and of both sides.
+impl Counterexample {
+    /// The point as text: the sizes, every variable's value (3 decimals),
+    /// both sides and their relative difference.
+    pub fn render(&self, style: Style) -> String {
+        counterexample_text(self, style)
+    }
+}
+
+/// The text of [`Counterexample::render`].
 pub fn counterexample_text(c: &Counterexample, style: Style) -> String {
     let mut out = String::new();
     if !c.sizes.is_empty() {
@@ -215,7 +224,8 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
     let left = ctx.to_rec(a);
     let right = ctx.to_rec(b);
     let rules = rules();
-    let budget = Budget::new(limits.time, limits.nodes);
+    let time = limits.time_left();
+    let budget = Budget::new(time, limits.nodes);
     let rewrites: Vec<_> = rules.iter().map(|r| r.rewrite(&budget)).collect();
     let mut runner: Runner<Math, ShapeAnalysis, ()> =
         Runner::new(ShapeAnalysis { ctx: ctx.clone() })
@@ -224,7 +234,7 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
             .with_expr(&right)
             .with_node_limit(limits.nodes)
             .with_iter_limit(limits.iterations)
-            .with_time_limit(limits.time)
+            .with_time_limit(time)
             .with_scheduler(SimpleScheduler)
             .with_hook(|r| {
                 if r.egraph.find(r.roots[0]) == r.egraph.find(r.roots[1]) {

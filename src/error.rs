@@ -218,6 +218,49 @@ impl Error {
         }
     }
 
+    /// The same error with its source called `name` instead of `input`
+    /// (`stdin:3` for the third line of standard input), so that a
+    /// diagnostic points at the line it is about.
+    pub fn in_source(self, name: &str) -> Error {
+        let rename = |src: NamedSource<String>| {
+            let old = src.name().to_string();
+            let new = match old.strip_prefix("input") {
+                Some(rest) => format!("{name}{rest}"),
+                None => old,
+            };
+            NamedSource::new(new, src.inner().clone())
+        };
+        match self {
+            Error::Syntax {
+                message,
+                src,
+                span,
+                label,
+                help,
+            } => Error::Syntax {
+                message,
+                src: rename(src),
+                span,
+                label,
+                help,
+            },
+            Error::Shape {
+                message,
+                src,
+                span,
+                label,
+                help,
+            } => Error::Shape {
+                message,
+                src: rename(src),
+                span,
+                label,
+                help,
+            },
+            other => other,
+        }
+    }
+
     /// The diagnostic as a user sees it: message, source with the offending
     /// span underlined, help line. `color` adds ANSI colours; `width` is the
     /// terminal width used to wrap text.

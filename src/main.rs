@@ -3,11 +3,6 @@
 #![forbid(unsafe_code)]
 
 mod cli;
-mod components_cmd;
-mod equiv_cmd;
-mod grad_cmd;
-mod repl;
-mod simplify_cmd;
 
 use clap::Parser;
 

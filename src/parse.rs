@@ -79,6 +79,21 @@ pub fn parse(src: &str) -> Result<Input> {
     }
 }
 
+/// The canonical name of the variable written `src` (`λ_1` → `lambda_1`,
+/// `W_{12}` → `W_12`), for options such as `--wrt` that name a variable.
+pub fn variable_name(src: &str) -> Result<String> {
+    let not_a_name = || {
+        Error::Usage(format!(
+            "`{src}` is not a variable name (a letter with optional digits or subscript, or a Greek name)"
+        ))
+    };
+    let input = parse(src.trim()).map_err(|_| not_a_name())?;
+    match input.expr.kind {
+        ExprKind::Var { name, .. } if input.decls.is_empty() => Ok(name),
+        _ => Err(not_a_name()),
+    }
+}
+
 /// Parses the text of a `--let` option: declarations separated by commas,
 /// with the syntax of the `where` clause. Spans are relative to `src`.
 pub fn parse_decls(src: &str) -> Result<Vec<Decl>> {

@@ -41,15 +41,45 @@ pub fn term(t: &Term) -> Term {
     }
 }
 
+/// The derivation by components with every large literal dimension
+/// replaced (what its numeric check reads).
+pub fn components(der: &crate::components::Derivation) -> crate::components::Derivation {
+    let mut out = der.clone();
+    out.problem = problem(&der.problem);
+    for g in &mut out.gradients {
+        g.result = g.result.as_ref().map(term);
+    }
+    out
+}
+
+/// The environment with every large literal dimension replaced.
+pub fn env(e: &Env) -> Env {
+    let mut out = e.clone();
+    for v in out.vars.values_mut() {
+        v.shape = shape(&v.shape);
+    }
+    out
+}
+
+/// The problem with every large literal dimension replaced.
+pub fn problem(p: &crate::problem::Problem) -> crate::problem::Problem {
+    let mut out = p.clone();
+    out.env = env(&p.env);
+    out.term = term(&p.term);
+    out.shape = shape(&p.shape);
+    out
+}
+
 /// The derivation with every large literal dimension replaced, in the
 /// environment, the input and the gradients (what the numeric check reads).
 pub fn derivation(der: &Derivation) -> Derivation {
     let mut out = der.clone();
-    for v in out.problem.env.vars.values_mut() {
-        v.shape = shape(&v.shape);
-    }
-    out.problem.term = term(&der.problem.term);
-    out.problem.shape = shape(&der.problem.shape);
+    out.problem = problem(&der.problem);
+    out.bindings = der
+        .bindings
+        .iter()
+        .map(|(n, t)| (n.clone(), term(t)))
+        .collect();
     for g in &mut out.gradients {
         g.result = term(&g.result);
         g.shape = shape(&g.shape);

@@ -2,9 +2,10 @@
 //! finite differences of the input expression.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use crate::engine::Derivation;
-use crate::error::Result;
+use crate::error::{Error, LimitKind, Result};
 use crate::numeric::{self, TOLERANCE};
 
 /// The outcome of checking every gradient of a derivation.
@@ -39,10 +40,29 @@ impl Check {
 
 /// Checks every gradient of `der` at `trials` random points drawn from `seed`.
 pub fn check(der: &Derivation, seed: u64, trials: u32) -> Result<Check> {
+    check_until(der, seed, trials, None)
+}
+
+/// Like [`check`], stopping with a time-limit error once `deadline` has
+/// passed (checked between gradients).
+pub fn check_until(
+    der: &Derivation,
+    seed: u64,
+    trials: u32,
+    deadline: Option<Instant>,
+) -> Result<Check> {
     let mut worst: f64 = 0.0;
     let mut per_gradient = Vec::new();
     let mut sizes = BTreeMap::new();
+    let started = Instant::now();
     for g in &der.gradients {
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            return Err(Error::Limit {
+                stage: "numeric check".to_string(),
+                limit: LimitKind::Time(started.elapsed().as_secs_f64()),
+                at: Box::new(der.problem.term.clone()),
+            });
+        }
         let report = numeric::check_gradient_with(
             &der.problem.term,
             &g.wrt,

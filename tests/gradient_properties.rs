@@ -148,6 +148,7 @@ fn options() -> Options {
             iterations: 60,
             // A case that needs more is counted as a limit, not waited for.
             time: Duration::from_millis(250),
+            deadline: None,
         },
         ..Options::default()
     }

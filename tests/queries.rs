@@ -13,7 +13,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use matdiff::{Session, compare};
+use matdiff::Session;
+use matdiff::numeric::compare;
 
 struct Case {
     lets: Vec<String>,
@@ -111,7 +112,8 @@ fn simplify() {
         let case = load(path);
         assert_eq!(case.exprs.len(), 1, "{}: one expression", path.display());
         let expr = &case.exprs[0];
-        let s = Session::with_lets(&case.lets)
+        let session = Session::with_lets(&case.lets).expect("the declarations parse");
+        let s = session
             .simplify(expr)
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
         let cmp = compare(&s.start, &s.result, &s.problem.env, 1, 3).expect("evaluates");

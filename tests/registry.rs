@@ -122,7 +122,7 @@ fn every_derivative_matches_finite_differences() {
         let template = registry::derivative_template(s.func)
             .unwrap_or_else(|| panic!("{}: no derivative", s.name));
         for x in points.iter().copied().filter(|x| e.domain.contains(*x)) {
-            let mut vals = matdiff::Values::new();
+            let mut vals = matdiff::numeric::Values::new();
             vals.set("x", nalgebra::DMatrix::from_element(1, 1, x));
             let symbolic = matdiff::numeric::eval(template, &vals)
                 .unwrap_or_else(|err| panic!("{}′({x}): {err}", s.name))[(0, 0)];

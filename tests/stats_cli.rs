@@ -1,5 +1,7 @@
 //! `matdiff grad --stats` and `--cost flops` as a user sees them, with the
-//! wall times filtered out (they differ on every run).
+//! wall times filtered out (they differ on every run). The statistics go to
+//! standard error, so that the output itself stays machine-readable; the
+//! snapshot shows standard output, then standard error after a rule.
 
 use std::process::Command;
 
@@ -14,7 +16,30 @@ fn grad(args: &[&str]) -> String {
         "matdiff grad {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8 errors");
+    if stderr.is_empty() {
+        stdout
+    } else {
+        format!("{stdout}──── standard error ────\n{stderr}")
+    }
+}
+
+/// The JSON output stays JSON with `--stats`: the table is on standard error.
+#[test]
+fn stats_leave_json_parseable() {
+    for format in ["json", "latex", "numpy"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_matdiff"))
+            .args(["grad", "L(XW+B)", "--stats", "--format", format])
+            .output()
+            .expect("matdiff runs");
+        let stdout = String::from_utf8(out.stdout).expect("UTF-8");
+        assert!(!stdout.contains("statistics of"), "{format}: {stdout}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("statistics of"));
+        if format == "json" {
+            serde_json::from_str::<serde_json::Value>(&stdout).expect("JSON parses");
+        }
+    }
 }
 
 fn snapshot(name: &str, text: &str) {

@@ -24,6 +24,19 @@ pub struct Limits {
     pub iterations: usize,
     /// Maximum wall time.
     pub time: Duration,
+    /// When the whole query must end: a run gets at most the time left.
+    pub deadline: Option<Instant>,
+}
+
+impl Limits {
+    /// The time one run may take now: [`Limits::time`], or less when the
+    /// query's deadline is nearer.
+    pub fn time_left(&self) -> Duration {
+        match self.deadline {
+            Some(d) => self.time.min(d.saturating_duration_since(Instant::now())),
+            None => self.time,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -32,6 +45,7 @@ impl Default for Limits {
             nodes: 50_000,
             iterations: 200,
             time: Duration::from_secs(5),
+            deadline: None,
         }
     }
 }
@@ -85,14 +99,18 @@ pub fn run(
     at: &Term,
 ) -> Result<Stage> {
     let started = Instant::now();
-    let budget = Budget::new(limits.time, limits.nodes);
+    let time = limits.time_left();
+    if time.is_zero() {
+        return Err(limit(stage, LimitKind::Time(limits.time.as_secs_f64()), at));
+    }
+    let budget = Budget::new(time, limits.nodes);
     let rewrites: Vec<_> = rules.iter().map(|r| r.rewrite(&budget)).collect();
     let runner: Runner<Math, ShapeAnalysis, ()> = Runner::new(ShapeAnalysis { ctx: ctx.clone() })
         .with_explanations_enabled()
         .with_expr(&start)
         .with_node_limit(limits.nodes)
         .with_iter_limit(limits.iterations)
-        .with_time_limit(limits.time)
+        .with_time_limit(time)
         .with_scheduler(SimpleScheduler)
         .run(&rewrites);
     // A budget spent inside a rule is a limit whatever egg concluded (it
@@ -111,7 +129,7 @@ pub fn run(
         }
         // The rules stop only for the budget (reported above).
         Some(StopReason::Other(_)) => {
-            return Err(limit(stage, LimitKind::Time(limits.time.as_secs_f64()), at));
+            return Err(limit(stage, LimitKind::Time(time.as_secs_f64()), at));
         }
     };
     let root = runner.egraph.find(runner.roots[0]);

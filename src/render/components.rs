@@ -280,7 +280,9 @@ pub fn render(der: &Derivation, style: Style) -> String {
             shape_text(&g.shape)
         ));
     }
-    out
+    // Shapes and rule formulas are written once in Unicode; ASCII output
+    // spells them in the input language (`n×m` → `nxm`, `f′` → `f'`).
+    if style.ascii { text::ascii(&out) } else { out }
 }
 
 /// The last line of `--method both`.

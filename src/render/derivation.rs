@@ -63,11 +63,9 @@ fn styled(s: &str, style: Style) -> String {
 /// A rule name as the style wants it: in ASCII if asked, dimmed in colour.
 fn rule(r: &str, style: Style) -> String {
     let r = styled(r, style);
-    if style.color && !r.is_empty() {
-        let dim = anstyle::Style::new().dimmed();
-        format!("{dim}{r}{dim:#}")
-    } else {
-        r
+    match style.dim {
+        Some(dim) if !r.is_empty() => dim(&r),
+        _ => r,
     }
 }
 

@@ -6,4 +6,5 @@ pub mod derivation;
 pub mod json;
 pub mod latex;
 pub mod numpy;
+pub mod stats;
 pub mod text;

@@ -4,13 +4,14 @@
 use crate::term::{Func, Term};
 
 /// Text style.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Style {
     /// Plain ASCII instead of Unicode.
     pub ascii: bool,
-    /// ANSI colour (rule names dimmed). The caller decides: only on a
-    /// terminal, and never with `NO_COLOR`.
-    pub color: bool,
+    /// How rule names are set off from the mathematics (the command line
+    /// dims them on a terminal); `None` writes them plainly. The library
+    /// knows nothing of terminals.
+    pub dim: Option<fn(&str) -> String>,
 }
 
 /// Binding strength, loosest first.
@@ -109,6 +110,7 @@ pub fn ascii(s: &str) -> String {
             '‖' => out.push_str("||"),
             '𝟙' => out.push_str("ones"),
             '…' => out.push_str("..."),
+            '′' => out.push('\''),
             'Σ' => out.push_str("sum"),
             c => match greek_name(c) {
                 Some(g) => out.push_str(g),
