@@ -1002,11 +1002,30 @@ impl Checker<'_> {
             },
             d => d,
         });
+        // A name read by its case as a vector or matrix that unification
+        // made 1×1 is a scalar now: say so rather than change it silently.
+        let mut notes = Vec::new();
+        for (name, v) in &self.vars {
+            if v.declared.is_none()
+                && v.kind != Kind::Scalar
+                && env.shape(name).is_some_and(Shape::is_scalar)
+            {
+                let what = if v.kind == Kind::Vector {
+                    "a column vector"
+                } else {
+                    "a matrix"
+                };
+                notes.push(format!(
+                    "`{name}` is {what} by its case, but the expression makes it 1×1: it is read as a scalar (declare `{name}: scalar` to say so)"
+                ));
+            }
+        }
         let problem = Problem {
             source: self.src.to_string(),
             term,
             env,
             shape,
+            notes,
         };
         Annotated {
             problem,

@@ -14,4 +14,7 @@ pub struct Problem {
     pub env: Env,
     /// The shape of the whole expression.
     pub shape: Shape,
+    /// What the reader should know about how the input was read, such as
+    /// a lowercase name that had to be a scalar.
+    pub notes: Vec<String>,
 }

@@ -200,7 +200,10 @@ for job in json.load(sys.stdin):
     exec(job["code"], ns)
     for call in job["calls"]:
         args = [a[0][0] if s else arr(a) for a, s in zip(call["args"], call["scalar"])]
-        got = back(ns[call["fn"]](*args))
+        try:
+            got = back(ns[call["fn"]](*args))
+        except Exception as e:
+            raise RuntimeError("%s, %s: %s\n%s" % (job["case"], call["fn"], e, job["code"]))
         exp = np.asarray(call["expected"], dtype=float)
         if call["scalar_result"] and got.ndim == 0:
             got = got.reshape(1, 1)

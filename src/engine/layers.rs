@@ -233,6 +233,7 @@ fn run(
             }
         }
         let sub = Problem {
+            notes: Vec::new(),
             source: text::show(value, Style::default()),
             term: Term::Unknown("L".to_string(), Box::new(value.clone())),
             env: sub_env,

@@ -127,6 +127,9 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         styled(source.trim(), style),
         shapes.join(", ")
     ));
+    for n in &p.notes {
+        out.push_str(&format!("note: {}\n", styled(n, style)));
+    }
     let defs: Vec<String> = der
         .definitions
         .iter()

@@ -78,6 +78,11 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
     let mut obj = Map::new();
     obj.insert("input".into(), json!(p.source));
     obj.insert("shapes".into(), Value::Object(shapes));
+    // Present when there is something to say, so that the common object
+    // keeps its shape.
+    if !p.notes.is_empty() {
+        obj.insert("notes".into(), json!(p.notes));
+    }
     obj.insert("definitions".into(), json!(definitions));
     obj.insert("differential".into(), json!(preamble));
     obj.insert("gradients".into(), json!(gradients));
