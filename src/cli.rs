@@ -40,6 +40,9 @@ pub enum Command {
     Shape(ShapeArgs),
     /// Read expressions interactively.
     Repl,
+    /// Serve a web page for deriving, and its JSON API.
+    #[cfg(feature = "serve")]
+    Serve(crate::serve::ServeArgs),
 }
 
 /// How a derivation is carried out.
@@ -197,6 +200,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Simplify(args) => crate::simplify_cmd::run(&args),
         Command::Equiv(args) => crate::equiv_cmd::run(&args),
         Command::Repl => crate::repl::run(),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }
 

@@ -7,6 +7,8 @@ mod components_cmd;
 mod equiv_cmd;
 mod grad_cmd;
 mod repl;
+#[cfg(feature = "serve")]
+mod serve;
 mod simplify_cmd;
 
 use clap::Parser;
