@@ -232,6 +232,11 @@ fn write(t: &Term, out: &mut String) {
             for (i, f) in fs.iter().enumerate() {
                 if i > 0 {
                     inner.push_str(TIMES);
+                    // A thin space on each side of a differential, as on
+                    // paper: `dX W` must not read as d(XW).
+                    if matches!(f, Term::Diff(_)) || matches!(fs[i - 1], Term::Diff(_)) {
+                        inner.push_str(THIN);
+                    }
                 }
                 // A leading scalar multiple reads without parentheses: 2 X a aᵀ.
                 match f {
