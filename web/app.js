@@ -237,17 +237,19 @@ async function copy(text, button) {
   setTimeout(() => (button.textContent = was), 1200);
 }
 
-/// MathML from the server, parsed as HTML into a container.
-function math(container, markup) {
-  container.innerHTML = markup;
+/// MathML from the server, parsed as HTML into a container; the server
+/// leaves out (null) MathML too long to send, and the text stands in.
+function math(container, markup, fallback) {
+  if (markup) container.innerHTML = markup;
+  else container.textContent = fallback;
 }
 
-function answerItem(mathml, shape, copies, key) {
+function answerItem(mathml, text, shape, copies, key) {
   const li = document.createElement("li");
   if (key) li.dataset.wrt = key;
   const m = document.createElement("span");
   m.className = "formula";
-  math(m, mathml);
+  math(m, mathml, text);
   li.append(m);
   if (shape) {
     const s = document.createElement("span");
@@ -270,6 +272,8 @@ function showOutput(title, text) {
   $("output-box").hidden = false;
 }
 
+const TOO_LONG = "Too long to typeset here: the output below has every step.";
+
 const FORMAT_NAMES = { text: "Text", latex: "LaTeX", numpy: "NumPy", torch: "PyTorch", json: "JSON" };
 
 function showGrad(a, q) {
@@ -277,7 +281,7 @@ function showGrad(a, q) {
   if (a.mathml) {
     $("answers-title").textContent = a.gradients.length === 1 ? "Gradient" : "Gradients";
     a.gradients.forEach((g, i) =>
-      answerItem(a.mathml.gradients[i], shapeText(g.shape), [
+      answerItem(a.mathml.gradients[i], "∂/∂" + g.wrt + ": " + g.text, shapeText(g.shape), [
         ["LaTeX", g.latex],
         ["NumPy", g.numpy],
         ["PyTorch", g.torch],
@@ -285,7 +289,7 @@ function showGrad(a, q) {
     );
     $("answers-box").hidden = false;
     $("derivation-title").textContent = "Derivation by the matrix differential";
-    math($("derivation"), a.mathml.derivation);
+    math($("derivation"), a.mathml.derivation, TOO_LONG);
     $("derivation-box").hidden = false;
   }
   if (a.check) {
@@ -307,14 +311,14 @@ function showGrad(a, q) {
 function showSimplify(a, q) {
   const format = q.format || DEFAULTS.format;
   $("answers-title").textContent = "Simplest form";
-  answerItem(a.mathml.result, null, [
+  answerItem(a.mathml.result, a.result.text, null, [
     ["Text", a.result.text],
     ["LaTeX", a.result.latex],
     ["NumPy", a.result.numpy],
   ]);
   $("answers-box").hidden = false;
   $("derivation-title").textContent = a.steps.length ? "Steps" : "No rule applies";
-  math($("derivation"), a.mathml.derivation);
+  math($("derivation"), a.mathml.derivation, TOO_LONG);
   $("derivation-box").hidden = false;
   if (format === "json") showOutput("JSON", JSON.stringify(a, null, 2));
   else showOutput(FORMAT_NAMES[format] || "Output", a.output);
@@ -331,7 +335,7 @@ function showEquiv(a) {
   v.hidden = false;
   if (a.mathml) {
     $("derivation-title").textContent = "Proof";
-    math($("derivation"), a.mathml.derivation);
+    math($("derivation"), a.mathml.derivation, TOO_LONG);
     $("derivation-box").hidden = false;
   }
   showOutput("Text", a.output);
@@ -366,7 +370,7 @@ function table(caption, heads, rows) {
 
 function showShape(a) {
   $("answers-title").textContent = "Read as";
-  answerItem(a.mathml.term, shapeText(a.shape), []);
+  answerItem(a.mathml.term, a.input, shapeText(a.shape), []);
   $("answers-box").hidden = false;
   table("Variables", ["name", "shape", "kind"], Object.entries(a.variables).map(([n, v]) =>
     [n, shapeText(v.shape), v.kind + (v.symmetric ? ", symmetric" : "")]));

@@ -46,17 +46,55 @@ pub fn default_nodes() -> usize {
 /// The answer to `request`: the JSON object the command line prints with
 /// `--format json` (see the README for commands that have none), plus a
 /// `"mathml"` object, plus `"output"` when another format was asked for.
+///
+/// The command line's output cap applies to what the command line would
+/// print (the object, and the output in the other format); MathML is several
+/// times longer than the text it typesets, so a MathML string over the cap
+/// is left out (`null`) rather than refusing an answer the command line
+/// gives.
 pub fn answer(request: &Request, limits: &Limits) -> Result<Value, Error> {
-    let v = match request {
-        Request::Grad(r) => grad(r, limits)?,
-        Request::Simplify(r) => simplify(r, limits)?,
-        Request::Equiv(r) => equiv(r, limits)?,
-        Request::Shape(r) => shape(r)?,
-    };
-    // The same cap as the command line's output: the answer is built in
-    // memory and sent whole.
+    match request {
+        Request::Grad(r) => grad(r, limits),
+        Request::Simplify(r) => simplify(r, limits),
+        Request::Equiv(r) => equiv(r, limits),
+        Request::Shape(r) => shape(r),
+    }
+}
+
+/// `v` as the command line would print it, refused over the output cap.
+fn capped(v: Value) -> Result<Value, Error> {
     budget::check_output(&v.to_string())?;
     Ok(v)
+}
+
+/// A MathML string, or `null` when it is over the output cap.
+fn mathml_or_null(m: String) -> Value {
+    if m.len() > budget::MAX_OUTPUT_BYTES {
+        Value::Null
+    } else {
+        Value::String(m)
+    }
+}
+
+/// Adds `"output"`, refused over the output cap as the command line refuses it.
+fn add_output(v: &mut Value, output: Option<String>) -> Result<(), Error> {
+    if let Some(o) = output {
+        budget::check_output(&o)?;
+        insert(v, "output", json!(o));
+    }
+    Ok(())
+}
+
+/// The `"mathml"` object of a derivation.
+fn derivation_mathml(der: &Derivation) -> Value {
+    json!({
+        "derivation": mathml_or_null(mathml::derivation(der)),
+        "gradients": der
+            .gradients
+            .iter()
+            .map(|g| mathml_or_null(mathml::gradient(g, &der.function)))
+            .collect::<Vec<_>>(),
+    })
 }
 
 fn session(lets: &[String], limits: &Limits) -> Session {
@@ -112,19 +150,8 @@ fn grad(r: &GradRequest, limits: &Limits) -> Result<Value, Error> {
     } else {
         Some(verify_all(&der, r.seed.unwrap_or(0))?)
     };
-    let mut v = render::json::render(&der, checked.as_ref());
-    insert(
-        &mut v,
-        "mathml",
-        json!({
-            "derivation": mathml::derivation(&der),
-            "gradients": der
-                .gradients
-                .iter()
-                .map(|g| mathml::gradient(g, &der.function))
-                .collect::<Vec<_>>(),
-        }),
-    );
+    let mut v = capped(render::json::render(&der, checked.as_ref()))?;
+    insert(&mut v, "mathml", derivation_mathml(&der));
     let style = Style {
         ascii: r.ascii,
         color: false,
@@ -140,9 +167,7 @@ fn grad(r: &GradRequest, limits: &Limits) -> Result<Value, Error> {
         Format::Numpy => Some(render::numpy::functions(&der, Lib::Numpy)),
         Format::Torch => Some(render::numpy::functions(&der, Lib::Torch)),
     };
-    if let Some(o) = output {
-        insert(&mut v, "output", json!(o));
-    }
+    add_output(&mut v, output)?;
     if r.stats {
         insert(&mut v, "stats", stats(&der));
     }
@@ -216,14 +241,9 @@ fn grad_components(
         if !r.no_check {
             check_components(&comp, seed)?;
         }
-        let mut v = json!({ "input": problem.source, "components": comp_json });
-        if r.format == Format::Text {
-            insert(
-                &mut v,
-                "output",
-                json!(render::components::render(&comp, style)),
-            );
-        }
+        let mut v = capped(json!({ "input": problem.source, "components": comp_json }))?;
+        let text = (r.format == Format::Text).then(|| render::components::render(&comp, style));
+        add_output(&mut v, text)?;
         insert(&mut v, "mathml", Value::Null);
         return Ok(v);
     }
@@ -248,26 +268,16 @@ fn grad_components(
         m.insert("agree".to_string(), json!(agreement.agree()));
         m.insert("agreement".to_string(), json!(line));
     }
-    if r.format == Format::Text {
-        let text = format!(
+    let mut v = capped(v)?;
+    let text = (r.format == Format::Text).then(|| {
+        format!(
             "by the matrix differential\n{}\n{}\n{line}\n",
             render::derivation::render(&der, None, style),
             render::components::render(&comp, style)
-        );
-        insert(&mut v, "output", json!(text));
-    }
-    insert(
-        &mut v,
-        "mathml",
-        json!({
-            "derivation": mathml::derivation(&der),
-            "gradients": der
-                .gradients
-                .iter()
-                .map(|g| mathml::gradient(g, &der.function))
-                .collect::<Vec<_>>(),
-        }),
-    );
+        )
+    });
+    add_output(&mut v, text)?;
+    insert(&mut v, "mathml", derivation_mathml(&der));
     Ok(v)
 }
 
@@ -321,18 +331,16 @@ fn rewriting_output(s: &Rewriting, format: Format) -> Option<String> {
 
 fn simplify(r: &SimplifyRequest, limits: &Limits) -> Result<Value, Error> {
     let s = session(&r.lets, limits).simplify(&r.expr)?;
-    let mut v = s.to_json();
+    let mut v = capped(s.to_json())?;
+    add_output(&mut v, rewriting_output(&s, r.format))?;
     insert(
         &mut v,
         "mathml",
         json!({
-            "derivation": mathml::rewrites(&s.start, &s.steps),
-            "result": mathml::term(&s.result),
+            "derivation": mathml_or_null(mathml::rewrites(&s.start, &s.steps)),
+            "result": mathml_or_null(mathml::term(&s.result)),
         }),
     );
-    if let Some(o) = rewriting_output(&s, r.format) {
-        insert(&mut v, "output", json!(o));
-    }
     Ok(v)
 }
 
@@ -388,7 +396,7 @@ fn equiv(r: &EquivRequest, limits: &Limits) -> Result<Value, Error> {
             insert(
                 &mut v,
                 "mathml",
-                json!({ "derivation": mathml::rewrites(&p.left, &p.steps) }),
+                json!({ "derivation": mathml_or_null(mathml::rewrites(&p.left, &p.steps)) }),
             );
         }
         Equivalence::Refuted(c) => {
@@ -411,7 +419,7 @@ fn equiv(r: &EquivRequest, limits: &Limits) -> Result<Value, Error> {
         }
         Equivalence::Unknown(reason) => insert(&mut v, "reason", json!(reason)),
     }
-    Ok(v)
+    capped(v)
 }
 
 /// The answer to `shape`: what the command prints as a table, as data.
@@ -453,8 +461,9 @@ fn shape(r: &ShapeRequest) -> Result<Value, Error> {
         "dims": a.dims,
         "subexpressions": nodes,
         "output": a.report(),
-        "mathml": { "term": mathml::term(&p.term) },
+        "mathml": { "term": mathml_or_null(mathml::term(&p.term)) },
     }))
+    .and_then(capped)
 }
 
 /// Whether `e` says the time ran out (an e-graph run's time limit), which

@@ -57,7 +57,8 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Derivations run at once (default: the number of cores).
+    /// Derivations run at once (default: the number of cores, at least 2,
+    /// so that one slow request never holds up the rest).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub jobs: Option<u32>,
     /// The deadline of each request, waiting included, in seconds; a
@@ -95,7 +96,7 @@ struct Shared {
 /// Runs the server until Ctrl-C (or SIGTERM); returns the exit status.
 pub fn run(args: &ServeArgs) -> i32 {
     let jobs = args.jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        || std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
         |n| n as usize,
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
