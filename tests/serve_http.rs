@@ -284,6 +284,16 @@ fn bad_input_is_400_with_the_span_in_the_request() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json["error"]["span"]["field"], "b");
     assert_eq!(r.json["error"]["span"]["text"], "Y");
+    for (a, b, field, start) in [("tr(XW)", "tr(X)", "a", 3), ("tr(A)", "tr(XW)", "b", 3)] {
+        let r = s.post("equiv", &json!({"a": a, "b": b, "let": "X: 2×3, W: 4×5"}));
+        assert_eq!(r.status, 400, "{}", short(&r));
+        let span = &r.json["error"]["span"];
+        assert_eq!(
+            (&span["field"], &span["text"], span["start"].as_u64()),
+            (&json!(field), &json!("XW"), Some(start)),
+            "{a} vs {b}: {span}"
+        );
+    }
 
     for (command, body, says) in [
         ("grad", "{", "EOF"),

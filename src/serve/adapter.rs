@@ -548,14 +548,15 @@ fn locate(name: &str, shown: &str, offset: usize, len: usize, request: &Request)
         if shown != format!("({ea}) - ({eb})") {
             return None;
         }
-        let second = ea.len() + 5;
-        let (f, text, start, base) = if offset >= second {
-            ("b", &r.b, offset - second, ib.expr.span.start)
+        // `(` a `) - (` b `)`: the second side's text starts after its
+        // parenthesis, and a span on a whole side includes its parentheses.
+        let (f, text, side, from, base) = if offset >= ea.len() + 5 {
+            ("b", &r.b, eb, ea.len() + 6, ib.expr.span.start)
         } else {
-            ("a", &r.a, offset.checked_sub(1)?, ia.expr.span.start)
+            ("a", &r.a, ea, 1, ia.expr.span.start)
         };
-        let side = if f == "a" { ea } else { eb };
-        let end = (start + len).min(side.len());
+        let start = offset.saturating_sub(from).min(side.len());
+        let end = (offset + len).saturating_sub(from).clamp(start, side.len());
         let (start, end) = (base + start, base + end);
         let marked = text.get(start..end)?;
         return Some(
