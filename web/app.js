@@ -299,6 +299,15 @@ function showGrad(a, q) {
       a.check.trials + " random points per gradient (seed " + a.check.seed + ").";
     $("check").hidden = false;
   }
+  if (!a.mathml && a.components) {
+    // By components alone: the reassembled results as text (an entry
+    // without a matrix form is shown in index notation).
+    $("answers-title").textContent = "Gradients by components";
+    for (const g of a.components.gradients) {
+      answerItem(null, "∂/∂" + g.wrt + ": " + (g.result || g.entries), null, [], g.wrt);
+    }
+    $("answers-box").hidden = false;
+  }
   if (a.components && !a.output) showOutput("By components", a.components.text);
   if (a.agreement) {
     $("check").textContent = a.agreement;
