@@ -14,8 +14,8 @@
 //! `<mtext>`. MathML Core leaves column alignment to CSS (the page sets it);
 //! the `columnalign` attribute is there for renderers of full MathML.
 
-use crate::engine::{Derivation, Gradient, Lhs, Step};
-use crate::equivalence::Rewrite;
+use crate::Rewrite;
+use crate::engine::{Definition, Derivation, Gradient, Lhs, Step};
 use crate::render::derivation::gradient_steps;
 use crate::render::text::{self, Style};
 use crate::shape::Shape;
@@ -378,7 +378,7 @@ fn step_row(s: &Step) -> String {
     row(
         &lhs(&s.lhs),
         &format!("{}{}", mo("="), show(&s.expr)),
-        &s.rule,
+        &s.rule.to_string(),
     )
 }
 
@@ -390,12 +390,20 @@ fn shape_text(s: &Shape) -> String {
     }
 }
 
-/// The meaning of a symbol that is not a term (`∂L/∂Y`) as a fraction of
-/// partials, or as words.
-fn meaning(m: &str) -> String {
-    match m.strip_prefix('∂').and_then(|r| r.split_once("/∂")) {
-        Some((f, y)) => partial(&text::ascii(f), &text::ascii(y)),
-        None => mtext(m),
+/// What an introduced symbol stands for, and the note beside it: `X W + B`,
+/// or for a symbol that is not a term its meaning (`∂L/∂Y` as a fraction
+/// of partials, or words) and its shape, as the text shows them.
+fn definition(d: &Definition) -> (String, String) {
+    match &d.value {
+        Some(v) => (show(v), String::new()),
+        None => {
+            let m = &d.meaning;
+            let rhs = match m.strip_prefix('∂').and_then(|r| r.split_once("/∂")) {
+                Some((f, y)) => partial(&text::ascii(f), &text::ascii(y)),
+                None => mtext(m),
+            };
+            (rhs, format!("({})", shape_text(&d.shape)))
+        }
     }
 }
 
@@ -418,10 +426,7 @@ fn table(rows: &[String]) -> String {
 pub fn derivation(der: &Derivation) -> String {
     let mut rows = Vec::new();
     for d in &der.definitions {
-        let (rhs, note) = match &d.value {
-            Some(v) => (show(v), String::new()),
-            None => (meaning(&d.meaning), format!("({})", shape_text(&d.shape))),
-        };
+        let (rhs, note) = definition(d);
         rows.push(row(&name(&d.name), &format!("{}{rhs}", mo("=")), &note));
     }
     rows.extend(der.preamble.iter().map(step_row));
@@ -441,7 +446,11 @@ pub fn rewrites(start: &Term, steps: &[Rewrite]) -> String {
     let mut rows = Vec::new();
     for (i, s) in steps.iter().enumerate() {
         let left = if i == 0 { first.as_str() } else { "" };
-        rows.push(row(left, &format!("{}{}", mo("="), show(&s.term)), &s.rule));
+        rows.push(row(
+            left,
+            &format!("{}{}", mo("="), show(&s.term)),
+            &s.rule.to_string(),
+        ));
     }
     if rows.is_empty() {
         rows.push(row(&first, "", ""));
@@ -494,5 +503,8 @@ mod tests {
     fn text_is_escaped() {
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
         assert_eq!(mtext("x > 0"), "<mtext>x &gt; 0</mtext>");
+        assert!(
+            row("", "", "a < b & c").ends_with("<mtd><mtext>a &lt; b &amp; c</mtext></mtd></mtr>")
+        );
     }
 }
