@@ -9,6 +9,8 @@ mod grad;
 mod help;
 mod input;
 mod repl;
+#[cfg(feature = "serve")]
+mod serve;
 mod simplify;
 
 use std::io::IsTerminal;
@@ -57,6 +59,9 @@ pub enum Command {
     /// The expression language: spellings, functions, declarations.
     #[command(long_about = help::syntax())]
     Syntax,
+    /// Serve a web page for deriving, and its JSON API.
+    #[cfg(feature = "serve")]
+    Serve(serve::ServeArgs),
 }
 
 /// How a derivation is carried out.
@@ -290,6 +295,8 @@ pub fn run(cli: Cli) -> i32 {
             print!("{}", help::syntax());
             0
         }
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve::run(&args),
     }
 }
 
