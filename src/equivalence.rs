@@ -227,7 +227,7 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
     let time = limits.time_left();
     let budget = Budget::new(time, limits.nodes);
     let rewrites: Vec<_> = rules.iter().map(|r| r.rewrite(&budget)).collect();
-    let mut runner: Runner<Math, ShapeAnalysis, ()> =
+    let mut runner: Runner<Math, ShapeAnalysis, ()> = crate::engine::stage::uncalibrated(|| {
         Runner::new(ShapeAnalysis { ctx: ctx.clone() })
             .with_explanations_enabled()
             .with_expr(&left)
@@ -243,7 +243,8 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
                     Ok(())
                 }
             })
-            .run(&rewrites);
+            .run(&rewrites)
+    });
     if runner.egraph.find(runner.roots[0]) != runner.egraph.find(runner.roots[1]) {
         // A budget spent inside a rule is a limit whatever egg concluded.
         let reason = budget.stop_reason().or_else(|| runner.stop_reason.clone());
