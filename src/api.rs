@@ -467,6 +467,11 @@ impl Session {
         name: &str,
         goal: Goal,
     ) -> Result<(Term, Vec<Rewrite>)> {
+        let task = match goal {
+            Goal::Smallest => "simplify",
+            Goal::Differentiated => "differentiate",
+        };
+        crate::budget::check_size_for(start, &problem.source, task)?;
         let show = |t: &Term| text::show(t, Style::default());
         let mut ctx = Ctx::new(problem.env.clone());
         for v in problem.env.vars.keys() {

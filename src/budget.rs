@@ -50,12 +50,22 @@ pub fn term_size(t: &Term) -> usize {
     }
 }
 
-/// Refuses a term larger than [`MAX_TERM_SIZE`]; `source` names it in the message.
+/// Refuses a term larger than [`MAX_TERM_SIZE`] to differentiate; `source`
+/// names it in the message.
 pub fn check_term_size(t: &Term, source: &str) -> Result<()> {
+    check_size_for(t, source, "differentiate")
+}
+
+/// Refuses a term larger than [`MAX_TERM_SIZE`] for any e-graph run: the node
+/// limit bounds the number of e-nodes, not their width, so without this a
+/// 30,000-factor product fills memory with 30,000-wide nodes. `task` says
+/// what was asked (`simplify`, `compare`).
+pub fn check_size_for(t: &Term, source: &str, task: &'static str) -> Result<()> {
     let size = term_size(t);
     if size > MAX_TERM_SIZE {
         return Err(Error::TooComplex {
             at: quote(source),
+            task,
             size,
             limit: MAX_TERM_SIZE,
         });

@@ -100,6 +100,7 @@ fn annotate_with(src: &str, lets: &[String], allow_unused: bool) -> Result<Annot
         c.declare(*origin, d)?;
     }
     let root = c.expr(&input.expr, 0)?;
+    c.depth_limit(&root, input.expr.span)?;
     c.ones_are_columns();
     c.gradient_names()?;
     if !allow_unused {
@@ -748,8 +749,19 @@ impl Checker<'_> {
         };
         let (a_scalar, b_scalar) = (self.is_scalar(a.shape), self.is_scalar(b.shape));
         if a_scalar && b_scalar {
-            // Two scalars: the left one scales the right one.
-            let term = Term::Scale(Box::new(a.term), Box::new(b.term));
+            // Vectors and matrices forced to 1×1 (`x x`) multiply as the
+            // matrices they are, and a chain of them grows flat; otherwise
+            // the left scalar scales the right one, one level deeper each
+            // time (`α β γ …`), and the depth limit refuses a chain too
+            // long to handle.
+            let (term, depth) = if self.matrix_like(&a.term) && self.matrix_like(&b.term) {
+                (mul(a.term, b.term), a.depth.max(b.depth + 1))
+            } else {
+                (
+                    Term::Scale(Box::new(a.term), Box::new(b.term)),
+                    a.depth.max(b.depth) + 1,
+                )
+            };
             return self.typed(term, b.shape, depth, span);
         }
         if a_scalar || b_scalar {
@@ -787,6 +799,17 @@ impl Checker<'_> {
             (Some(s), Some(t)) => Term::Scale(Box::new(mul(s, t)), Box::new(matrices)),
         };
         self.typed(term, shape, depth, span)
+    }
+
+    /// Whether `t` is a matrix product or a vector or matrix variable (maybe
+    /// transposed), as opposed to a scalar such as `α`, `2` or `tr(X)`.
+    fn matrix_like(&self, t: &Term) -> bool {
+        match t {
+            Term::Mul(_) => true,
+            Term::Transpose(a) => self.matrix_like(a),
+            Term::Var(n) => self.vars.get(n).is_some_and(|v| v.kind != Kind::Scalar),
+            _ => false,
+        }
     }
 
     fn require_square(&mut self, t: &Typed, what: &str, arg_span: Span, span: Span) -> Result<()> {
@@ -858,6 +881,25 @@ impl Checker<'_> {
     }
 
     // ---- results -------------------------------------------------------------
+
+    /// Refuses a term deeper than [`MAX_TERM_DEPTH`]. The depths tracked
+    /// while checking are estimates; this measures the built term, since
+    /// every later pass recurses over it (a product of scalars such as
+    /// `XxXx…` nests one level per factor however flat it was written).
+    fn depth_limit(&self, root: &Typed, span: Span) -> Result<()> {
+        let depth = root.term.depth();
+        if depth <= MAX_TERM_DEPTH {
+            return Ok(());
+        }
+        Err(self.error(
+            span,
+            &format!(
+                "the expression is {depth} levels deep as a term, more than the limit of {MAX_TERM_DEPTH} (a product of scalars nests one level per factor)"
+            ),
+            "too deep",
+            Some("name an intermediate result and write it in several steps, or use a power (x^k)"),
+        ))
+    }
 
     /// `𝟙` whose number of columns nothing fixes is a column vector, as in
     /// `𝟙ᵀ X y` or `X 𝟙` (a dimension shared with a variable is not free).

@@ -18,6 +18,7 @@
 use egg::{Runner, SimpleScheduler, StopReason};
 use nalgebra::DMatrix;
 
+use crate::budget;
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
 use crate::engine::rule::{Budget, Rule};
@@ -174,7 +175,24 @@ enum Search {
 /// Decides whether `a` and `b` (of one shape, over the variables of `env`)
 /// are equal.
 pub fn decide(a: &Term, b: &Term, env: &Env, limits: &Limits, seed: u64) -> Result<Equivalence> {
-    let search = search(a, b, env, limits);
+    if a == b {
+        return Ok(Equivalence::Proved(Proof {
+            left: a.clone(),
+            right: b.clone(),
+            steps: Vec::new(),
+        }));
+    }
+    // The node limit bounds the number of e-nodes, not their width: a term
+    // past the size limit is only compared by numbers.
+    let size = budget::term_size(a).saturating_add(budget::term_size(b));
+    let search = if size > budget::MAX_TERM_SIZE {
+        Search::NotFound(format!(
+            "the two sides are too large for the rewrite rules ({size} nodes, the limit is {})",
+            budget::MAX_TERM_SIZE
+        ))
+    } else {
+        search(a, b, env, limits)
+    };
     let numbers = numeric::compare(a, b, env, seed, TRIALS);
     match search {
         Search::Met(steps) => {

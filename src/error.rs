@@ -137,9 +137,7 @@ pub enum Error {
     #[diagnostic(code(matdiff::numeric))]
     Numeric(#[from] crate::numeric::EvalError),
     /// The term is too large to give to the engine (see `budget::MAX_TERM_SIZE`).
-    #[error(
-        "{at} is too large to differentiate: {size} nodes (powers expanded), the limit is {limit}"
-    )]
+    #[error("{at} is too large to {task}: {size} nodes (powers expanded), the limit is {limit}")]
     #[diagnostic(
         code(matdiff::too_complex),
         help("split the expression, or use smaller powers")
@@ -147,6 +145,8 @@ pub enum Error {
     TooComplex {
         /// The input, shortened.
         at: String,
+        /// What the engine was asked to do (`differentiate`, `simplify`, `compare`).
+        task: &'static str,
         /// Its size in nodes.
         size: usize,
         /// The limit.

@@ -202,6 +202,7 @@ pub fn derive(problem: &Problem, opts: &Options) -> Result<Derivation> {
             problem.source, problem.shape
         )));
     }
+    crate::budget::check_term_size(&problem.term, &problem.source)?;
     let mut problem = problem.clone();
     let vars: Vec<String> = problem.term.variables_in_order();
     let wrt: Vec<String> = if opts.wrt.is_empty() {
