@@ -195,7 +195,7 @@ fn verify_all(der: &Derivation, seed: u64) -> Result<Check, Error> {
 /// The FLOPs of each gradient as the smallest form and as the cheapest one.
 fn flop_table(der: &Derivation, by_size: &Derivation, style: Style) -> String {
     let env = &der.problem.env;
-    let show = |n: Option<u64>| n.map_or_else(|| "?".to_string(), thousands);
+    let show = |n: Option<flops::Count>| n.map_or_else(|| "?".to_string(), flops::describe);
     let mut s = String::from(
         "\nFLOPs to evaluate each gradient (a product m×k by k×n is 2mkn; a repeated subexpression counts once):\n",
     );
@@ -210,19 +210,6 @@ fn flop_table(der: &Derivation, by_size: &Derivation, style: Style) -> String {
         ));
     }
     s
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The `--stats` table: one row per e-graph run of the derivation (its
