@@ -132,6 +132,21 @@ pub enum Error {
         /// The numbers.
         detail: String,
     },
+    /// The numeric check found no random point at which it could judge a
+    /// gradient (every point left a function's domain or made a matrix
+    /// singular): the gradient is derived but unverified, so not printed.
+    #[error("the gradient of {function} with respect to {wrt} could not be verified: {reason}")]
+    #[diagnostic(code(matdiff::unverified), help("{help}"))]
+    Unverified {
+        /// The function differentiated.
+        function: String,
+        /// The variable.
+        wrt: String,
+        /// What went wrong at the last point drawn.
+        reason: String,
+        /// What to do about it.
+        help: String,
+    },
     /// A term could not be evaluated on concrete numbers.
     #[error("numeric evaluation failed: {0}")]
     #[diagnostic(code(matdiff::numeric))]

@@ -250,7 +250,13 @@ pub(crate) fn draw_valid<T>(
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or(EvalError::Empty { op: "sampling" }))
+    Err(match last {
+        Some(e) => EvalError::NoUsablePoint {
+            draws: MAX_DRAWS,
+            last: Box::new(e),
+        },
+        None => EvalError::Empty { op: "sampling" },
+    })
 }
 
 /// ∂f/∂x_ij for every entry, by Richardson-extrapolated central differences.
