@@ -700,8 +700,25 @@ fn gradient(
         });
     }
 
-    // A bare 1×1 product is its own trace (the e-graph handles nested ones).
+    // A bare 1×1 product is its own trace (the e-graph handles nested ones),
+    // and a bare dα of a scalar variable is tr(1ᵀ dα).
     let held = match held {
+        Term::Diff(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
+            let t = tr(Term::Mul(vec![
+                Term::Transpose(Box::new(Term::num(1.0))),
+                held,
+            ]));
+            steps.push(Step {
+                lhs: if steps.is_empty() {
+                    Lhs::Differential(function.to_string())
+                } else {
+                    Lhs::Same
+                },
+                expr: t.clone(),
+                rule: Why::Rule("scalar-trace"),
+            });
+            t
+        }
         Term::Mul(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
             let t = tr(held);
             steps.push(Step {
