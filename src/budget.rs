@@ -51,12 +51,17 @@ pub fn term_size(t: &Term) -> usize {
 }
 
 /// Refuses a term larger than `limit` nodes (by [`term_size`]; the default
-/// limit is [`MAX_TERM_SIZE`]); `source` names it in the message.
-pub fn check_term_size(t: &Term, source: &str, limit: usize) -> Result<()> {
+/// limit is [`MAX_TERM_SIZE`]) for any e-graph run: the node limit bounds
+/// the number of e-nodes, not their width, so without this a 30,000-factor
+/// product fills memory with 30,000-wide nodes. `source` names the term in
+/// the message and `task` says what was asked (`differentiate`, `simplify`,
+/// `compare`).
+pub fn check_term_size(t: &Term, source: &str, task: &'static str, limit: usize) -> Result<()> {
     let size = term_size(t);
     if size > limit {
         return Err(Error::TooComplex {
             at: quote(source),
+            task,
             size,
             limit,
         });

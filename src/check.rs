@@ -136,9 +136,12 @@ pub fn check_parsed(
         c.declare(*origin, d)?;
     }
     let root = c.expr(&input.expr, 0)?;
+    c.depth_limit(&root, input.expr.span)?;
     c.ones_are_columns();
-    c.gradient_names()?;
+    // Reading in a derivation's own environment (`check_in`), the gradient
+    // symbols of unknown functions are what they name, not a clash.
     if !allow_unused {
+        c.gradient_names()?;
         c.unused_declarations()?;
     }
     Ok(c.finish(root, input.expr.span))
@@ -654,7 +657,7 @@ impl Checker<'_> {
             // A literal in a sum takes the sum's shape: 0 is the zero matrix,
             // 1 the all-ones matrix 𝟙 and c the matrix c𝟙 (`1 - X` is 𝟙 − X);
             // in a scalar sum they are numbers again (see `resolve_term`).
-            let t = if let ExprKind::Number(v) = e.kind {
+            let t = if let Some(v) = literal(e) {
                 let s = DimShape {
                     rows: self.dims.fresh(),
                     cols: self.dims.fresh(),
@@ -784,8 +787,19 @@ impl Checker<'_> {
         };
         let (a_scalar, b_scalar) = (self.is_scalar(a.shape), self.is_scalar(b.shape));
         if a_scalar && b_scalar {
-            // Two scalars: the left one scales the right one.
-            let term = Term::Scale(Box::new(a.term), Box::new(b.term));
+            // Vectors and matrices forced to 1×1 (`x x`) multiply as the
+            // matrices they are, and a chain of them grows flat; otherwise
+            // the left scalar scales the right one, one level deeper each
+            // time (`α β γ …`), and the depth limit refuses a chain too
+            // long to handle.
+            let (term, depth) = if self.matrix_like(&a.term) && self.matrix_like(&b.term) {
+                (mul(a.term, b.term), a.depth.max(b.depth + 1))
+            } else {
+                (
+                    Term::Scale(Box::new(a.term), Box::new(b.term)),
+                    a.depth.max(b.depth) + 1,
+                )
+            };
             return self.typed(term, b.shape, depth, span);
         }
         if a_scalar || b_scalar {
@@ -823,6 +837,17 @@ impl Checker<'_> {
             (Some(s), Some(t)) => Term::Scale(Box::new(mul(s, t)), Box::new(matrices)),
         };
         self.typed(term, shape, depth, span)
+    }
+
+    /// Whether `t` is a matrix product or a vector or matrix variable (maybe
+    /// transposed), as opposed to a scalar such as `α`, `2` or `tr(X)`.
+    fn matrix_like(&self, t: &Term) -> bool {
+        match t {
+            Term::Mul(_) => true,
+            Term::Transpose(a) => self.matrix_like(a),
+            Term::Var(n) => self.vars.get(n).is_some_and(|v| v.kind != Kind::Scalar),
+            _ => false,
+        }
     }
 
     fn require_square(&mut self, t: &Typed, what: &str, arg_span: Span, span: Span) -> Result<()> {
@@ -894,6 +919,25 @@ impl Checker<'_> {
     }
 
     // ---- results -------------------------------------------------------------
+
+    /// Refuses a term deeper than [`MAX_TERM_DEPTH`]. The depths tracked
+    /// while checking are estimates; this measures the built term, since
+    /// every later pass recurses over it (a product of scalars such as
+    /// `XxXx…` nests one level per factor however flat it was written).
+    fn depth_limit(&self, root: &Typed, span: Span) -> Result<()> {
+        let depth = root.term.depth();
+        if depth <= MAX_TERM_DEPTH {
+            return Ok(());
+        }
+        Err(self.error(
+            span,
+            &format!(
+                "the expression is {depth} levels deep as a term, more than the limit of {MAX_TERM_DEPTH} (a product of scalars nests one level per factor)"
+            ),
+            "too deep",
+            Some("name an intermediate result and write it in several steps, or use a power (x^k)"),
+        ))
+    }
 
     /// `𝟙` whose number of columns nothing fixes is a column vector, as in
     /// `𝟙ᵀ X y` or `X 𝟙` (a dimension shared with a variable is not free).
@@ -1098,6 +1142,16 @@ fn resolve_term(t: Term, f: &mut dyn FnMut(Dim) -> Dim) -> Term {
         Term::Hadamard(a, b) => Term::Hadamard(go(a, f), go(b, f)),
         Term::ElemDiv(a, b) => Term::ElemDiv(go(a, f), go(b, f)),
         Term::Div(a, b) => Term::Div(go(a, f), go(b, f)),
+    }
+}
+
+/// The number `e` is, looking through parentheses (`(0)` in a sum is the
+/// zero of the sum's shape as `0` is).
+fn literal(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Number(v) => Some(*v),
+        ExprKind::Paren(inner) => literal(inner),
+        _ => None,
     }
 }
 

@@ -18,6 +18,7 @@
 use egg::{Runner, SimpleScheduler, StopReason};
 use nalgebra::DMatrix;
 
+use crate::budget;
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
 use crate::engine::rule::{Budget, Rule};
@@ -183,7 +184,25 @@ enum Search {
 /// Decides whether `a` and `b` (of one shape, over the variables of `env`)
 /// are equal.
 pub fn decide(a: &Term, b: &Term, env: &Env, limits: &Limits, seed: u64) -> Result<Equivalence> {
-    let search = search(a, b, env, limits);
+    let (a, b) = &share_free_dims(a, b, env);
+    if a == b {
+        return Ok(Equivalence::Proved(Proof {
+            left: a.clone(),
+            right: b.clone(),
+            steps: Vec::new(),
+        }));
+    }
+    // The node limit bounds the number of e-nodes, not their width: a term
+    // past the size limit is only compared by numbers.
+    let size = budget::term_size(a).saturating_add(budget::term_size(b));
+    let search = if size > budget::MAX_TERM_SIZE {
+        Search::NotFound(format!(
+            "the two sides are too large for the rewrite rules ({size} nodes, the limit is {})",
+            budget::MAX_TERM_SIZE
+        ))
+    } else {
+        search(a, b, env, limits)
+    };
     let numbers = numeric::compare(a, b, env, seed, TRIALS);
     match search {
         Search::Met(steps) => {
@@ -209,7 +228,12 @@ pub fn decide(a: &Term, b: &Term, env: &Env, limits: &Limits, seed: u64) -> Resu
         Search::NotFound(reason) => {
             let cmp = numbers?;
             match cmp.counterexample {
-                Some(c) => Ok(Equivalence::Refuted(Box::new(c))),
+                Some(c) if confirmed(a, b, &c) => Ok(Equivalence::Refuted(Box::new(c))),
+                Some(c) => Ok(Equivalence::Unknown(format!(
+                    "{reason}; the two sides seemed to differ at a random point (relative difference {:.1e}), \
+                     but the difference did not reproduce when the point was evaluated again",
+                    c.rel_difference
+                ))),
                 None => Ok(Equivalence::Unknown(format!(
                     "{reason}; the two sides agree at {} random points (largest relative difference {:.1e})",
                     cmp.trials, cmp.max_rel_difference
@@ -217,6 +241,74 @@ pub fn decide(a: &Term, b: &Term, env: &Env, limits: &Limits, seed: u64) -> Resu
             }
         }
     }
+}
+
+/// Whether a counterexample is one: both sides evaluated again at its point
+/// (the same sizes and values) still differ by the tolerance.
+fn confirmed(a: &Term, b: &Term, c: &Counterexample) -> bool {
+    let point = numeric::Values {
+        vars: c.values.clone(),
+        dims: c.sizes.clone(),
+    };
+    match (numeric::eval(a, &point), numeric::eval(b, &point)) {
+        (Ok(l), Ok(r)) => numeric::difference(&l, &r) >= numeric::TOLERANCE,
+        _ => false,
+    }
+}
+
+/// The two sides with their free dimensions shared. An `I`, `𝟙` or `0`
+/// whose size no variable forces gets a dimension of its own when checked
+/// (`tr(I)` is tr(I_n)); the same symbol on the other side is meant to be
+/// the same matrix, so the free dimensions of the two sides are paired in
+/// order of appearance (a free one takes the other side's): `tr(I)` equals
+/// `tr(I)`, and `tr(I) + tr(X)` equals `tr(X + I)`.
+fn share_free_dims(a: &Term, b: &Term, env: &Env) -> (Term, Term) {
+    use crate::shape::{Dim, Shape};
+    use std::collections::BTreeMap;
+    let forced: Vec<&Dim> = env
+        .vars
+        .values()
+        .flat_map(|v| [&v.shape.rows, &v.shape.cols])
+        .collect();
+    let free = |d: &Dim| matches!(d, Dim::Sym(_)) && !forced.contains(&d);
+    fn constants(t: &Term, out: &mut Vec<Dim>) {
+        match t {
+            Term::Identity(d) => out.push(d.clone()),
+            Term::Ones(s) | Term::Zero(s) => out.extend([s.rows.clone(), s.cols.clone()]),
+            _ => t.children().into_iter().for_each(|c| constants(c, out)),
+        }
+    }
+    let (mut da, mut db) = (Vec::new(), Vec::new());
+    constants(a, &mut da);
+    constants(b, &mut db);
+    let (mut map_a, mut map_b): (BTreeMap<Dim, Dim>, BTreeMap<Dim, Dim>) = Default::default();
+    for (x, y) in da.iter().zip(&db) {
+        if x == y || map_a.contains_key(x) || map_b.contains_key(y) {
+            continue;
+        }
+        if free(y) {
+            map_b.insert(y.clone(), x.clone());
+        } else if free(x) {
+            map_a.insert(x.clone(), y.clone());
+        }
+    }
+    fn rename(t: &Term, map: &BTreeMap<Dim, Dim>) -> Term {
+        let d = |d: &Dim| map.get(d).cloned().unwrap_or_else(|| d.clone());
+        match t {
+            Term::Identity(x) => Term::Identity(d(x)),
+            Term::Ones(s) => Term::Ones(Shape::new(d(&s.rows), d(&s.cols))),
+            Term::Zero(s) => Term::Zero(Shape::new(d(&s.rows), d(&s.cols))),
+            _ => t.map_children(|c| rename(c, map)),
+        }
+    }
+    let rename_all = |t: &Term, map: &BTreeMap<Dim, Dim>| {
+        if map.is_empty() {
+            t.clone()
+        } else {
+            rename(t, map)
+        }
+    };
+    (rename_all(a, &map_a), rename_all(b, &map_b))
 }
 
 fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
@@ -272,3 +364,29 @@ fn search(a: &Term, b: &Term, env: &Env, limits: &Limits) -> Search {
 }
 
 const MET: &str = "the two sides met";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_counterexample_is_evaluated_again_before_it_is_believed() {
+        let x = Term::var("x");
+        let two_x = Term::Scale(Box::new(Term::num(2.0)), Box::new(x.clone()));
+        let one = DMatrix::from_element(1, 1, 1.0);
+        let mut values = BTreeMap::new();
+        values.insert("x".to_string(), one.clone());
+        let claim = |left: f64, right: f64| Counterexample {
+            sizes: BTreeMap::new(),
+            values: values.clone(),
+            left: DMatrix::from_element(1, 1, left),
+            right: DMatrix::from_element(1, 1, right),
+            rel_difference: 0.5,
+        };
+        // x and 2x differ at x = 1: confirmed.
+        assert!(confirmed(&x, &two_x, &claim(1.0, 2.0)));
+        // x and x do not, whatever a claim says.
+        assert!(!confirmed(&x, &x, &claim(1.0, 2.0)));
+    }
+}

@@ -132,14 +132,27 @@ pub enum Error {
         /// The numbers.
         detail: String,
     },
+    /// The numeric check found no random point at which it could judge a
+    /// gradient (every point left a function's domain or made a matrix
+    /// singular): the gradient is derived but unverified, so not printed.
+    #[error("the gradient of {function} with respect to {wrt} could not be verified: {reason}")]
+    #[diagnostic(code(matdiff::unverified), help("{help}"))]
+    Unverified {
+        /// The function differentiated.
+        function: String,
+        /// The variable.
+        wrt: String,
+        /// What went wrong at the last point drawn.
+        reason: String,
+        /// What to do about it.
+        help: String,
+    },
     /// A term could not be evaluated on concrete numbers.
     #[error("numeric evaluation failed: {0}")]
     #[diagnostic(code(matdiff::numeric))]
     Numeric(#[from] crate::numeric::EvalError),
     /// The term is too large to give to the engine (see `budget::MAX_TERM_SIZE`).
-    #[error(
-        "{at} is too large to differentiate: {size} nodes (powers expanded), the limit is {limit}"
-    )]
+    #[error("{at} is too large to {task}: {size} nodes (powers expanded), the limit is {limit}")]
     #[diagnostic(
         code(matdiff::too_complex),
         help("split the expression, or use smaller powers")
@@ -147,6 +160,8 @@ pub enum Error {
     TooComplex {
         /// The input, shortened.
         at: String,
+        /// What the engine was asked to do (`differentiate`, `simplify`, `compare`).
+        task: &'static str,
         /// Its size in nodes.
         size: usize,
         /// The limit.

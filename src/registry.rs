@@ -332,9 +332,8 @@ pub static SPECS: &[Spec] = &[
            role: elementwise("0", step, Domain::All),
            shape: ShapeRule::Same, latex: "\\operatorname{step}",
            numpy: Template("({x^} > 0) * 1.0", PyPrec::Product),
-           // relu(sign(x)) keeps the tensor's dtype; a boolean times 1.0
-           // would be float32 beside float64 arguments.
-           torch: Template("{m}.relu({m}.sign({x}))", PyPrec::Atom), flops: FlopClass::PerEntry,
+           // `(x > 0) * 1.0` would be float32 in PyTorch, whatever x is.
+           torch: Template("{m}.sign({m}.relu({x}))", PyPrec::Atom), flops: FlopClass::PerEntry,
            about: "Heaviside step (1 where x > 0, else 0): the derivative of relu" },
     Spec { func: Func::Abs, name: "abs", aliases: &[], symbol: None,
            role: elementwise("sign(x)", f64::abs, Domain::All),

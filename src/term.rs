@@ -155,6 +155,19 @@ impl Term {
         })
     }
 
+    /// The number of levels of the tree (a leaf has depth 1), computed
+    /// without recursion, so that it can measure a term too deep for the
+    /// recursive passes.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((t, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            stack.extend(t.children().into_iter().map(|c| (c, d + 1)));
+        }
+        deepest
+    }
+
     /// Whether `d(·)` occurs anywhere in this term.
     pub fn has_diff(&self) -> bool {
         self.any(&|t| matches!(t, Term::Diff(_)))

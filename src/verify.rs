@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::engine::Derivation;
 use crate::error::{Error, LimitKind, Result};
+use crate::numeric::EvalError;
 use crate::numeric::{self, TOLERANCE};
 
 /// The outcome of checking every gradient of a derivation.
@@ -71,7 +72,8 @@ pub fn check_until(
             &der.problem.env,
             seed,
             trials,
-        )?;
+        )
+        .map_err(|e| unverified(der, &g.wrt, e))?;
         if sizes.is_empty() {
             sizes = report.sizes.clone();
         }
@@ -90,4 +92,37 @@ pub fn check_until(
         sizes,
         seed,
     })
+}
+
+/// A check that found no usable point, as an error that says so and what to
+/// do; other evaluation errors pass through.
+fn unverified(der: &Derivation, wrt: &str, e: EvalError) -> Error {
+    let EvalError::NoUsablePoint { draws, last } = e else {
+        return Error::Numeric(e);
+    };
+    let help = match &*last {
+        EvalError::Singular { at, .. } => format!(
+            "{} is singular (or too close to it to invert) at each of {draws} random points, and the \
+             formula inverts it: if it is singular by construction (a product through a smaller \
+             dimension, such as S X with S 3×2), the formula does not apply there. Pass --no-check \
+             to print the gradient unverified",
+            at.as_deref().unwrap_or("a matrix")
+        ),
+        EvalError::Domain { func, at, .. } => format!(
+            "the numeric check draws random points with entries of size about 1 (positive under log \
+             and sqrt, small under 1 − …), and at each of {draws} of them {} left the domain of {func}; \
+             rescale the expression so that such points keep it defined (e.g. divide a variable \
+             by a constant), or pass --no-check to print the gradient unverified",
+            at.as_deref().unwrap_or("the expression")
+        ),
+        _ => format!(
+            "none of {draws} random points was usable; pass --no-check to print the gradient unverified"
+        ),
+    };
+    Error::Unverified {
+        function: der.function.clone(),
+        wrt: wrt.to_string(),
+        reason: last.to_string(),
+        help,
+    }
 }

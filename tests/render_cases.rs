@@ -10,8 +10,10 @@
 //! - `latex_compiles`: the LaTeX is compiled with `pdflatex`.
 //!
 //! The last two need tools outside Rust (python3 with NumPy, pdflatex). When
-//! one is missing the test says so on standard error and checks nothing;
-//! `.ci/run` installs both, so CI always runs them.
+//! pdflatex is missing its test says so on standard error and checks
+//! nothing; the code tests are *ignored* when the build script finds no
+//! python3 with NumPy and SciPy (or PyTorch), except under `CI`, where they
+//! run and fail loudly. `.ci/run` installs pdflatex, NumPy and SciPy.
 //!
 //! Adding a case needs no Rust: add a file, run
 //! `INSTA_UPDATE=always cargo test --test render_cases`, read the snapshot.
@@ -22,7 +24,7 @@ use std::process::{Command, Stdio};
 
 use matdiff::Kind;
 use matdiff::engine::{self, Derivation, Options};
-use matdiff::render::numpy::{self, Lib};
+use matdiff::render::numpy::{self, Input, Lib};
 use matdiff::render::text::Style;
 use matdiff::render::{self, latex};
 use matdiff::{check, numeric, verify};
@@ -199,11 +201,13 @@ for job in json.load(sys.stdin):
     ns = {}
     exec(job["code"], ns)
     for call in job["calls"]:
-        args = [a[0][0] if s else arr(a) for a, s in zip(call["args"], call["scalar"])]
+        args = [int(a[0][0]) if k == "int" else a[0][0] if k == "number" else arr(a)
+                for a, k in zip(call["args"], call["kinds"])]
         try:
             got = back(ns[call["fn"]](*args))
         except Exception as e:
-            raise RuntimeError("%s, %s: %s\n%s" % (job["case"], call["fn"], e, job["code"]))
+            out.append({"case": job["case"], "fn": call["fn"], "error": repr(e)})
+            continue
         exp = np.asarray(call["expected"], dtype=float)
         if call["scalar_result"] and got.ndim == 0:
             got = got.reshape(1, 1)
@@ -222,19 +226,7 @@ fn jobs(lib: Lib) -> Value {
     for path in cases() {
         let (der, _) = derive(&path);
         let env = &der.problem.env;
-        let params = numpy::params(&der);
-        let names: Vec<String> = der
-            .problem
-            .term
-            .variables_in_order()
-            .into_iter()
-            .chain(
-                der.definitions
-                    .iter()
-                    .filter(|d| d.value.is_none())
-                    .map(|d| d.name.clone()),
-            )
-            .collect();
+        let inputs = numpy::inputs(&der);
         let vals = numeric::sample(&[&der.problem.term], env, 7, 0).expect("a point is drawn");
         let matrix = |m: &nalgebra::DMatrix<f64>| -> Value {
             json!(
@@ -243,24 +235,43 @@ fn jobs(lib: Lib) -> Value {
                     .collect::<Vec<_>>()
             )
         };
-        let args: Vec<Value> = names
+        // Every input has a value: a variable or `G` its own, the value of
+        // an unknown function its value at the point, a free dimension its
+        // size.
+        let one = |v: f64| nalgebra::DMatrix::from_element(1, 1, v);
+        let (args, kinds): (Vec<Value>, Vec<&str>) = inputs
             .iter()
-            .map(|n| matrix(vals.get(n).unwrap_or_else(|| panic!("{n} has a value"))))
-            .collect();
-        let scalar: Vec<bool> = names
-            .iter()
-            .map(|n| env.get(n).is_some_and(|i| i.kind == Kind::Scalar))
-            .collect();
-        assert_eq!(params.len(), names.len());
+            .map(|(p, input)| match input {
+                Input::Var(n) => (
+                    matrix(vals.get(n).unwrap_or_else(|| panic!("{n} has a value"))),
+                    if env.get(n).is_some_and(|i| i.kind == Kind::Scalar) {
+                        "number"
+                    } else {
+                        "array"
+                    },
+                ),
+                Input::Unknown(t) => (
+                    matrix(&numeric::eval(t, &vals).expect("the unknown function evaluates")),
+                    "number",
+                ),
+                Input::Dim(d) => (
+                    matrix(&one(
+                        *vals.dims.get(d).unwrap_or_else(|| panic!("{p} has a size")) as f64,
+                    )),
+                    "int",
+                ),
+            })
+            .unzip();
         let calls: Vec<Value> = der
             .gradients
             .iter()
             .map(|g| {
-                let expected = numeric::eval(&g.result, &vals).expect("the gradient evaluates");
+                let result = engine::layers::inline(&g.result, &der.bindings);
+                let expected = numeric::eval(&result, &vals).expect("the gradient evaluates");
                 json!({
                     "fn": format!("grad_{}", numpy::py_name(&g.wrt)),
                     "args": args,
-                    "scalar": scalar,
+                    "kinds": kinds,
                     "scalar_result": env.get(&g.wrt).is_some_and(|i| i.kind == Kind::Scalar),
                     "expected": matrix(&expected),
                 })
@@ -302,11 +313,19 @@ fn run_generated(lib: Lib, modules: &[&str], test: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(matdiff_numpy, matdiff_ci)),
+    ignore = "needs python3 with NumPy and SciPy (.ci/run installs them; `touch build.rs` after installing)"
+)]
 fn numpy_code_computes_the_gradient() {
     run_generated(Lib::Numpy, &["numpy"], "numpy_code_computes_the_gradient");
 }
 
 #[test]
+#[cfg_attr(
+    not(matdiff_torch),
+    ignore = "needs python3 with PyTorch, which .ci/run does not install (`touch build.rs` after installing)"
+)]
 fn torch_code_computes_the_gradient() {
     run_generated(
         Lib::Torch,

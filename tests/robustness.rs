@@ -103,3 +103,27 @@ fn inputs_over_one_mebibyte_are_refused() {
     assert!(start.elapsed() < LIMIT);
     assert_eq!(err.exit_code(), 2);
 }
+
+/// A long run of letters is a product of scalars once `x` is forced to
+/// 1×1 (`xxx…`, `XxXx…`, `α α …`); every query on it is answered, with an
+/// error or a result, and none overflows the stack.
+#[test]
+fn long_products_of_scalars_reach_every_query_without_overflow() {
+    for src in [
+        "x".repeat(30_000),
+        "Xx".repeat(30_000),
+        "alpha ".repeat(30_000),
+        "x y' ".repeat(20_000),
+    ] {
+        let start = Instant::now();
+        if let Ok(p) = check::check(&src, &[]) {
+            let _ = matdiff::render(&p.term, &p.env, matdiff::Format::Numpy);
+            let _ = matdiff::render(&p.term, &p.env, matdiff::Format::Latex);
+        }
+        let _ = matdiff::shapes(&src);
+        let _ = matdiff::simplify(&src);
+        let _ = matdiff::equivalent(&src, &src);
+        let _ = matdiff::Session::new().derive(&src, &matdiff::GradOptions::new());
+        assert!(start.elapsed() < 4 * LIMIT, "{}…", &src[..20]);
+    }
+}

@@ -8,6 +8,11 @@
 //! product is evaluated left to right, as NumPy evaluates `A @ B @ C`; a
 //! nested product is evaluated as grouped. A subexpression used twice is
 //! counted once, since it is computed once.
+//!
+//! Counts are `u128`: a product of three 3,000,000×3,000,000 matrices needs
+//! about 10²⁰ operations, past `u64`. A count that does not fit even there
+//! (dimensions near 10¹³) saturates at [`SATURATED`], which [`describe`]
+//! prints as a bound, never as an exact number.
 
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
@@ -46,26 +51,50 @@ pub fn symbolic_dims(env: &Env) -> Vec<String> {
     out
 }
 
-fn lit(d: &Dim) -> Option<u64> {
+/// A number of floating-point operations.
+pub type Count = u128;
+
+/// The saturated count: at least this many operations.
+pub const SATURATED: Count = Count::MAX;
+
+/// A count as text with thousands separators (`1,234,567`); a saturated
+/// count is a bound (`more than 340,282,…`), since it is not exact.
+pub fn describe(n: Count) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n == SATURATED {
+        format!("more than {out}")
+    } else {
+        out
+    }
+}
+
+fn lit(d: &Dim) -> Option<Count> {
     match d {
-        Dim::Lit(n) => Some(*n),
+        Dim::Lit(n) => Some(Count::from(*n)),
         Dim::Sym(_) => None,
     }
 }
 
-fn dims(s: &Shape) -> Option<(u64, u64)> {
+fn dims(s: &Shape) -> Option<(Count, Count)> {
     Some((lit(&s.rows)?, lit(&s.cols)?))
 }
 
 /// `2mkn`, saturating: the FLOPs of an `m×k` times `k×n` product.
-fn matmul(m: u64, k: u64, n: u64) -> u64 {
-    2u64.saturating_mul(m).saturating_mul(k).saturating_mul(n)
+fn matmul(m: Count, k: Count, n: Count) -> Count {
+    2u128.saturating_mul(m).saturating_mul(k).saturating_mul(n)
 }
 
 /// The FLOPs of evaluating a chain with dimensions `p` (factor `i` is
 /// `p[i] × p[i+1]`) from left to right.
-pub fn left_to_right(p: &[u64]) -> u64 {
-    (2..p.len()).fold(0u64, |acc, j| {
+pub fn left_to_right(p: &[Count]) -> Count {
+    (2..p.len()).fold(0, |acc: Count, j| {
         acc.saturating_add(matmul(p[0], p[j - 1], p[j]))
     })
 }
@@ -82,29 +111,33 @@ pub enum Order {
 /// The cheapest order of a chain with dimensions `p` and its FLOPs: the
 /// classic matrix-chain dynamic programme, `O(k³)` for `k` factors
 /// (Cormen et al., Introduction to Algorithms, §15.2).
-pub fn chain_order(p: &[u64]) -> (u64, Order) {
+pub fn chain_order(p: &[Count]) -> (Count, Order) {
     let k = p.len().saturating_sub(1);
     if k == 0 {
         return (0, Order::Factor(0));
     }
     // cost[i][j], split[i][j] for the factors i..=j.
-    let mut cost = vec![vec![0u64; k]; k];
+    let mut cost: Vec<Vec<Count>> = vec![vec![0; k]; k];
     let mut split = vec![vec![0usize; k]; k];
     for len in 2..=k {
         for i in 0..=k - len {
             let j = i + len - 1;
-            let mut best = u64::MAX;
+            // The first split is taken even when every cost saturates, so
+            // that each split lies inside its range.
+            let mut best = None;
+            split[i][j] = i;
             for s in i..j {
                 let c = cost[i][s]
                     .saturating_add(cost[s + 1][j])
                     .saturating_add(matmul(p[i], p[s + 1], p[j + 1]));
-                // Ties keep the leftmost split: left to right when it is optimal.
-                if c < best {
-                    best = c;
+                // Ties keep the rightmost split, `(A B) C`: a product is
+                // evaluated left to right, so an equal regrouping is no gain.
+                if best.is_none_or(|b| c <= b) {
+                    best = Some(c);
                     split[i][j] = s;
                 }
             }
-            cost[i][j] = best;
+            cost[i][j] = best.unwrap_or(0);
         }
     }
     fn build(split: &[Vec<usize>], i: usize, j: usize) -> Order {
@@ -122,7 +155,7 @@ pub fn chain_order(p: &[u64]) -> (u64, Order) {
 
 /// The chain dimensions of factors with these shapes, if all are concrete
 /// and they chain.
-pub fn chain_dims<'a>(shapes: impl IntoIterator<Item = Option<&'a Shape>>) -> Option<Vec<u64>> {
+pub fn chain_dims<'a>(shapes: impl IntoIterator<Item = Option<&'a Shape>>) -> Option<Vec<Count>> {
     let mut p = Vec::new();
     for s in shapes {
         let (r, c) = dims(s?)?;
@@ -139,18 +172,19 @@ pub fn chain_dims<'a>(shapes: impl IntoIterator<Item = Option<&'a Shape>>) -> Op
 /// The FLOPs of one operator given its own shape and its operands' shapes
 /// (`None` when a dimension is symbolic). `chain` are the dimensions of a
 /// product's factors.
-fn own_flops(op: Op, out: Option<&Shape>, arg: Option<&Shape>, extra: u64) -> Option<u64> {
+fn own_flops(op: Op, out: Option<&Shape>, arg: Option<&Shape>, extra: Count) -> Option<Count> {
     let entries = |s: Option<&Shape>| dims(s?).map(|(r, c)| r.saturating_mul(c));
-    let cube = |s: Option<&Shape>| dims(s?).map(|(n, _)| 2u64.saturating_mul(n.pow(3)));
+    let cube = |s: Option<&Shape>| dims(s?).map(|(n, _)| matmul(n, n, n));
     Some(match op {
         Op::Free => 0,
         Op::Entries => entries(out)?,
         Op::EntriesOfArg => entries(arg)?,
-        Op::SumOf(terms) => entries(out)?.saturating_mul(terms.saturating_sub(1)),
+        Op::SumOf(terms) => entries(out)?.saturating_mul(Count::from(terms.saturating_sub(1))),
         Op::Cube => cube(arg)?,
         Op::Power(k) => {
             let (n, _) = dims(arg?)?;
-            let prods = matmul(n, n, n).saturating_mul(k.unsigned_abs().saturating_sub(1));
+            let prods =
+                matmul(n, n, n).saturating_mul(Count::from(k.unsigned_abs().saturating_sub(1)));
             if k < 0 {
                 prods.saturating_add(cube(arg)?)
             } else {
@@ -189,16 +223,33 @@ fn func_op(f: Func) -> Op {
     }
 }
 
+/// How many priced e-classes a cost itemises before it stops telling
+/// shared subexpressions apart and only adds (so a shared one may count
+/// twice in a very large gradient). Bounds the memory of extraction: one
+/// cost per e-class, each of at most this many entries.
+const MAX_PARTS: usize = 32;
+
+/// What an operator whose dimensions are symbolic costs: as bad as can be
+/// without a sum of a few of them saturating.
+const UNPRICEABLE: Count = 1 << 100;
+
 /// The extraction cost under [`CostModel::Flops`]: FLOPs with shared
 /// subexpressions counted once, then term size to break ties.
+///
+/// The cost of a node is never below the cost of a child (shared classes
+/// are merged by their larger price, and size grows by one per node), as
+/// egg's extractor needs: otherwise it can pick a node that contains its
+/// own class and build an infinite term.
 #[derive(Clone, Debug)]
 pub struct FlopCost {
     /// Total floating-point operations.
-    pub flops: u64,
+    pub flops: Count,
     /// Term size, counted per use.
     pub size: usize,
     /// The FLOPs of each e-class computed, so that a class used twice is paid once.
-    parts: Rc<BTreeMap<Id, u64>>,
+    parts: Rc<BTreeMap<Id, Count>>,
+    /// FLOPs no longer itemised by class (past [`MAX_PARTS`]).
+    rest: Count,
 }
 
 impl PartialEq for FlopCost {
@@ -225,7 +276,7 @@ impl Flops<'_> {
         self.egraph[id].data.shape.as_ref()
     }
 
-    fn node_flops(&self, enode: &Math) -> u64 {
+    fn node_flops(&self, enode: &Math) -> Count {
         let arg = enode.children().first().and_then(|&c| self.shape(c));
         let out = self
             .egraph
@@ -234,7 +285,7 @@ impl Flops<'_> {
         let (op, extra) = match enode {
             Math::Mul(fs) => {
                 let p = chain_dims(fs.iter().map(|&f| self.shape(f)));
-                (Op::Chain, p.map_or(u64::MAX / 1024, |p| left_to_right(&p)))
+                (Op::Chain, p.map_or(UNPRICEABLE, |p| left_to_right(&p)))
             }
             Math::Add(ts) => (Op::SumOf(ts.len() as u64), 0),
             Math::Scale(_)
@@ -253,9 +304,7 @@ impl Flops<'_> {
                 None => (Op::Free, 0),
             },
         };
-        // An unpriceable operator (symbolic dimension) is as bad as can be
-        // without overflowing a sum of a few of them.
-        own_flops(op, out, arg, extra).unwrap_or(u64::MAX / 1024)
+        own_flops(op, out, arg, extra).unwrap_or(UNPRICEABLE)
     }
 }
 
@@ -263,14 +312,19 @@ impl CostFunction<Math> for Flops<'_> {
     type Cost = FlopCost;
 
     fn cost<C: FnMut(Id) -> FlopCost>(&mut self, enode: &Math, mut costs: C) -> FlopCost {
-        let mut parts: BTreeMap<Id, u64> = BTreeMap::new();
+        let mut parts: BTreeMap<Id, Count> = BTreeMap::new();
+        let mut rest: Count = 0;
         let mut size = usize::from(!matches!(enode, Math::Num(_)));
+        let merge = |parts: &mut BTreeMap<Id, Count>, id: Id, f: Count| {
+            let e = parts.entry(id).or_insert(f);
+            *e = (*e).max(f);
+        };
         for &c in enode.children() {
             let k = costs(c);
             size = size.saturating_add(k.size);
+            rest = rest.saturating_add(k.rest);
             for (&id, &f) in k.parts.iter() {
-                let e = parts.entry(id).or_insert(f);
-                *e = (*e).min(f);
+                merge(&mut parts, id, f);
             }
         }
         let own = self.node_flops(enode);
@@ -279,13 +333,18 @@ impl CostFunction<Math> for Flops<'_> {
                 .egraph
                 .lookup(enode.clone())
                 .unwrap_or(Id::from(usize::MAX));
-            parts.insert(id, own);
+            merge(&mut parts, id, own);
         }
-        let flops = parts.values().fold(0u64, |a, &f| a.saturating_add(f));
+        let itemised = parts.values().fold(0, |a: Count, &f| a.saturating_add(f));
+        if parts.len() > MAX_PARTS {
+            rest = rest.saturating_add(itemised);
+            parts.clear();
+        }
         FlopCost {
-            flops,
+            flops: rest.saturating_add(if parts.is_empty() { 0 } else { itemised }),
             size,
             parts: Rc::new(parts),
+            rest,
         }
     }
 }
@@ -326,17 +385,17 @@ pub fn finish(t: Term, env: &Env, model: CostModel, steps: &mut Vec<Rewrite>) ->
 /// The FLOPs of evaluating `t` as written (n-ary products left to right,
 /// nested products as grouped, a repeated subterm once), or `None` when a
 /// dimension is symbolic or a shape is unknown.
-pub fn count(t: &Term, env: &Env) -> Option<u64> {
+pub fn count(t: &Term, env: &Env) -> Option<Count> {
     let mut seen = HashSet::new();
     count_in(t, env, &mut seen)
 }
 
-fn count_in(t: &Term, env: &Env, seen: &mut HashSet<Term>) -> Option<u64> {
+fn count_in(t: &Term, env: &Env, seen: &mut HashSet<Term>) -> Option<Count> {
     let kids = t.children();
     if kids.is_empty() || !seen.insert(t.clone()) {
         return Some(0);
     }
-    let mut total = 0u64;
+    let mut total: Count = 0;
     for k in &kids {
         total = total.saturating_add(count_in(k, env, seen)?);
     }
@@ -412,6 +471,26 @@ mod tests {
         let f = |i| Box::new(Order::Factor(i));
         let p = |a, b| Box::new(Order::Product(a, b));
         assert_eq!(order, *p(p(f(0), p(f(1), f(2))), p(p(f(3), f(4)), f(5))));
+    }
+
+    #[test]
+    fn saturated_chains_split_inside_their_range() {
+        // Every cost saturates; the order must still be a valid tree.
+        let huge = Count::from(u64::MAX);
+        let (cost, order) = chain_order(&[huge; 5]);
+        assert_eq!(cost, SATURATED);
+        let f = |i| Box::new(Order::Factor(i));
+        let p = |a, b| Box::new(Order::Product(a, b));
+        assert_eq!(
+            order,
+            *p(p(p(f(0), f(1)), f(2)), f(3)),
+            "left to right on ties"
+        );
+        assert!(describe(cost).starts_with("more than 340,282,366"));
+        assert_eq!(
+            describe(108_000_000_000_000_000_000),
+            "108,000,000,000,000,000,000"
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ use crate::shape::{Kind, Shape, VarInfo};
 use crate::term::Term;
 
 /// Nesting of elementwise functions (of non-trivial arguments) from which an
-/// expression is derived layer by layer.
+/// expression is derived layer by layer. A single layer is enough when its
+/// output feeds further computation (a hidden layer, as in
+/// `L(tanh(X W1 + B1) W2 + B2)`): written out, its value and its
+/// derivative would repeat in the gradient of every input below it.
 pub const LAYER_DEPTH: usize = 2;
 
 /// The depth of nested elementwise functions applied to expressions that
@@ -28,6 +31,28 @@ fn layer_depth(t: &Term) -> usize {
     match t {
         Term::Apply(f, a) if f.is_elementwise() && is_layer_input(a) => inner + 1,
         _ => inner,
+    }
+}
+
+/// Whether `t` is itself an elementwise layer `f(E)`.
+fn is_layer(t: &Term) -> bool {
+    matches!(t, Term::Apply(f, a) if f.is_elementwise() && is_layer_input(a))
+}
+
+/// `t` with the named intermediates of `bindings` (in evaluation order)
+/// written out: a term over the original variables only, for comparing a
+/// layered gradient with one that has no names.
+pub fn inline(t: &Term, bindings: &[(String, Term)]) -> Term {
+    bindings.iter().rev().fold(t.clone(), |acc, (name, value)| {
+        substitute(&acc, name, value)
+    })
+}
+
+fn substitute(t: &Term, name: &str, value: &Term) -> Term {
+    match t {
+        Term::Var(n) if n == name => value.clone(),
+        _ if !t.mentions(name) => t.clone(),
+        _ => t.map_children(|c| substitute(c, name, value)),
     }
 }
 
@@ -106,7 +131,9 @@ pub fn derive_layered(
     let Term::Unknown(function, arg) = &problem.term else {
         return None;
     };
-    if layer_depth(arg) < LAYER_DEPTH {
+    let depth = layer_depth(arg);
+    let hidden = depth == 1 && !is_layer(arg);
+    if depth < LAYER_DEPTH && !hidden {
         return None;
     }
     Some(run(problem, function, arg, opts, wrt))
@@ -199,6 +226,15 @@ fn run(
             let total = sum(terms);
             bindings.push((gn.clone(), total.clone()));
             let shape = env.shape(name).cloned().unwrap_or_else(Shape::scalar);
+            // Its shape, for the code generators and the checks.
+            env.vars.insert(
+                gn.clone(),
+                VarInfo {
+                    kind: Kind::Matrix,
+                    shape: shape.clone(),
+                    symmetric: false,
+                },
+            );
             backprop.push(Gradient {
                 wrt: name.clone(),
                 shape,

@@ -33,6 +33,7 @@ use crate::shape::{Kind, Shape, VarInfo};
 use crate::term::{Func, Term};
 pub use flops::CostModel;
 use lang::{Ctx, Math};
+use stage::Rewrite;
 pub use stage::{Limits, StageStats};
 pub use why::Why;
 
@@ -699,8 +700,25 @@ fn gradient(
         });
     }
 
-    // A bare 1×1 product is its own trace (the e-graph handles nested ones).
+    // A bare 1×1 product is its own trace (the e-graph handles nested ones),
+    // and a bare dα of a scalar variable is tr(1ᵀ dα).
     let held = match held {
+        Term::Diff(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
+            let t = tr(Term::Mul(vec![
+                Term::Transpose(Box::new(Term::num(1.0))),
+                held,
+            ]));
+            steps.push(Step {
+                lhs: if steps.is_empty() {
+                    Lhs::Differential(function.to_string())
+                } else {
+                    Lhs::Same
+                },
+                expr: t.clone(),
+                rule: Why::Rule("scalar-trace"),
+            });
+            t
+        }
         Term::Mul(_) if held.shape(&ctx.env).is_some_and(|s| s.is_scalar()) => {
             let t = tr(held);
             steps.push(Step {
@@ -770,6 +788,25 @@ fn gradient(
     let mut simp_steps = st.steps(ctx, &table, &best, show);
     stats.push(st.finish());
     let result = flops::finish(ctx.from_rec(&best), &ctx.env, opts.cost, &mut simp_steps);
+    // A result that is zero however it is written (`0 / exp(ω)`) is the zero
+    // of the variable's shape: a bare `0` reads back as that.
+    let zero = || {
+        if vshape.is_scalar() {
+            Term::num(0.0)
+        } else {
+            Term::Zero(vshape.clone())
+        }
+    };
+    let (result, zeroed) = match drop_zeros(&result) {
+        Some(r) => (r, false),
+        None => (zero(), result != zero()),
+    };
+    if zeroed {
+        simp_steps.push(Rewrite {
+            term: result.clone(),
+            rule: Why::ZeroTerms,
+        });
+    }
     let lhs = Lhs::Gradient(function.to_string(), v.to_string());
     if simp_steps.is_empty() {
         steps.push(Step {

@@ -38,6 +38,8 @@ pub enum Why {
     Substitute,
     /// `df = tr(Aᵀ dV)` read as `∂f/∂V = A`.
     Identification,
+    /// A term with a zero factor or numerator is zero.
+    ZeroTerms,
     /// `dV` does not occur in `df`: the gradient is zero.
     Absent {
         /// The variable.
@@ -106,6 +108,7 @@ impl Why {
             Why::HoldConstant(vs) => format!("hold {} constant", named(vs)),
             Why::Substitute => "substitute".to_string(),
             Why::Identification => "identification".to_string(),
+            Why::ZeroTerms => "a zero factor makes the term zero".to_string(),
             Why::Absent { var, function } => format!("d{var} does not occur in d{function}"),
         }
     }

@@ -196,6 +196,29 @@ pub fn check_gradient_with(
     Ok(report)
 }
 
+/// ∂f/∂`wrt` at the point `vals` by Richardson-extrapolated central
+/// differences, as [`check_gradient`] computes them, with the spread
+/// |d₂ − d₁| of each entry and the rounding noise of one entry: for
+/// checking a gradient computed elsewhere (generated code) at a point of
+/// one's choice. Unsymmetrised: every entry is its own direction. An error
+/// when the point is outside a function's domain or too close to a
+/// singularity.
+pub fn finite_differences(
+    f: &Term,
+    wrt: &str,
+    vals: &Values,
+) -> Result<(Matrix, Matrix, f64), EvalError> {
+    let y = eval(f, vals)?;
+    let x0 = vals
+        .get(wrt)
+        .cloned()
+        .ok_or_else(|| EvalError::UnboundVariable(wrt.to_string()))?;
+    let h = STEP * x0.amax().max(1.0);
+    let noise = 100.0 * f64::EPSILON * (y.amax() + 1.0) / h;
+    let (d, spread) = differences(f, wrt, vals, &x0, noise)?;
+    Ok((d, spread, noise))
+}
+
 /// ‖a − b‖ / ‖b‖ in the Frobenius norm, or ‖a − b‖ when both norms are below
 /// [`ZERO_NORM`] (a relative error between two zeros is meaningless).
 pub fn relative_error(a: &Matrix, b: &Matrix) -> f64 {
@@ -227,7 +250,13 @@ pub(crate) fn draw_valid<T>(
             Err(e) => return Err(e),
         }
     }
-    Err(last.unwrap_or(EvalError::Empty { op: "sampling" }))
+    Err(match last {
+        Some(e) => EvalError::NoUsablePoint {
+            draws: MAX_DRAWS,
+            last: Box::new(e),
+        },
+        None => EvalError::Empty { op: "sampling" },
+    })
 }
 
 /// ∂f/∂x_ij for every entry, by Richardson-extrapolated central differences.

@@ -102,7 +102,9 @@ pub fn compare_within(
     Ok(out)
 }
 
-fn difference(a: &Matrix, b: &Matrix) -> f64 {
+/// The relative Frobenius difference of two values (infinite when their
+/// shapes differ; absolute when both are near zero).
+pub fn difference(a: &Matrix, b: &Matrix) -> f64 {
     if a.shape() != b.shape() {
         return f64::INFINITY;
     }

@@ -45,19 +45,35 @@ pub enum EvalError {
         /// The size it got.
         shape: (usize, usize),
     },
-    /// A matrix to invert is singular.
-    #[error("{op}: the matrix is singular")]
+    /// A matrix to invert is singular, or so ill-conditioned that its
+    /// inverse (and finite differences through it) cannot be trusted.
+    #[error("{op}: {} is singular{}", at.as_deref().unwrap_or("the matrix"), condition.map_or(String::new(), |c| format!(" (condition number {c:.1e})")))]
     Singular {
         /// The operation (inverse, negative power).
         op: &'static str,
+        /// The matrix, as text (the innermost sub-expression that failed).
+        at: Option<String>,
+        /// Its condition number, when it was finite.
+        condition: Option<f64>,
     },
     /// A function was applied outside its domain.
-    #[error("{func} is not defined at {value}")]
+    #[error("{func} is not defined at {value}{}", at.as_ref().map_or(String::new(), |a| format!(" (in {a})")))]
     Domain {
         /// The function (`log`, `sqrt`, `logdet`, division).
         func: &'static str,
         /// The offending value.
         value: f64,
+        /// The sub-expression that left the domain, as text.
+        at: Option<String>,
+    },
+    /// Every random point drawn was outside the domain of a function or
+    /// made a matrix singular, so nothing could be judged there.
+    #[error("no usable point in {draws} random draws: {last}")]
+    NoUsablePoint {
+        /// How many points were drawn.
+        draws: u64,
+        /// Why the last one failed.
+        last: Box<EvalError>,
     },
     /// A result overflowed or is not a number.
     #[error("{op} gave a value that is not finite")]
@@ -119,6 +135,7 @@ impl EvalError {
             self,
             EvalError::Singular { .. }
                 | EvalError::Domain { .. }
+                | EvalError::NoUsablePoint { .. }
                 | EvalError::NonFinite { .. }
                 | EvalError::IllConditioned { .. }
         )

@@ -19,7 +19,7 @@ pub use crate::engine::gradient_symbol;
 /// Sizes are checked at every node; a singular inverse, a value outside a
 /// function's domain or a non-finite result is an error, never a panic.
 pub fn eval(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
-    let out = eval_node(term, vals)?;
+    let out = eval_node(term, vals).map_err(|e| locate(e, term))?;
     if out.iter().any(|x| !x.is_finite()) {
         return Err(EvalError::NonFinite { op: op_name(term) });
     }
@@ -83,6 +83,7 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
                 return Err(EvalError::Domain {
                     func: "division",
                     value: s,
+                    at: None,
                 });
             }
             m / s
@@ -99,6 +100,7 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
                 return Err(EvalError::Domain {
                     func: "elementwise division",
                     value: 0.0,
+                    at: None,
                 });
             }
             x.component_div(&y)
@@ -149,6 +151,7 @@ fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
                 return Err(EvalError::Domain {
                     func: "logdet",
                     value: det,
+                    at: None,
                 });
             }
             scalar(det.ln())
@@ -194,10 +197,63 @@ fn power(m: Matrix, k: i64) -> Result<Matrix, EvalError> {
     Ok(acc)
 }
 
+/// Above this condition number (σ_max / σ_min) a matrix counts as
+/// singular: its inverse has lost most of its digits, and a gradient that
+/// uses it cannot be judged by finite differences (`det(S X)` with S 3×2
+/// and X 2×3 is singular everywhere, yet rounding makes it invertible).
+pub const MAX_CONDITION: f64 = 1e10;
+
 fn inverse(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
-    square(op, m)?
-        .try_inverse()
-        .ok_or(EvalError::Singular { op })
+    let m = square(op, m)?;
+    let singular = |condition| EvalError::Singular {
+        op,
+        at: None,
+        condition,
+    };
+    if m.iter().any(|x| !x.is_finite()) {
+        return Err(EvalError::NonFinite { op: op.to_string() });
+    }
+    let sv = m.singular_values();
+    let (hi, lo) = (sv.max(), sv.min());
+    let condition = hi / lo;
+    if !(condition.is_finite() && condition <= MAX_CONDITION) {
+        return Err(singular(condition.is_finite().then_some(condition)));
+    }
+    m.try_inverse().ok_or_else(|| singular(None))
+}
+
+/// Names the innermost sub-expression in an error about the point (a
+/// singular matrix, a value outside a domain) that does not name one yet.
+fn locate(e: EvalError, term: &Term) -> EvalError {
+    let show = || Some(crate::render::text::show(term, Default::default()));
+    match e {
+        EvalError::Domain {
+            func,
+            value,
+            at: None,
+        } => EvalError::Domain {
+            func,
+            value,
+            at: show(),
+        },
+        EvalError::Singular {
+            op,
+            at: None,
+            condition,
+        } => {
+            // The matrix inverted is the argument, not the inverse itself.
+            let inner = match term {
+                Term::Inverse(a) | Term::Pow(a, _) => (**a).clone(),
+                t => t.clone(),
+            };
+            EvalError::Singular {
+                op,
+                at: Some(crate::render::text::show(&inner, Default::default())),
+                condition,
+            }
+        }
+        e => e,
+    }
 }
 
 fn square(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
@@ -213,7 +269,11 @@ fn square(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
 
 fn domain(func: &'static str, m: &Matrix, ok: impl Fn(f64) -> bool) -> Result<(), EvalError> {
     match m.iter().find(|x| !ok(**x)) {
-        Some(&value) => Err(EvalError::Domain { func, value }),
+        Some(&value) => Err(EvalError::Domain {
+            func,
+            value,
+            at: None,
+        }),
         None => Ok(()),
     }
 }

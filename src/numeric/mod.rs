@@ -48,10 +48,10 @@ mod sample;
 mod values;
 
 pub use check::{
-    CheckReport, MAX_DRAWS, MAX_ENTRIES, STEP, TOLERANCE, ZERO_NORM, check_gradient,
-    check_gradient_with, relative_error,
+    CheckReport, MAX_DRAWS, MAX_ENTRIES, SPREAD_SLACK, STEP, TOLERANCE, ZERO_NORM, check_gradient,
+    check_gradient_with, finite_differences, relative_error,
 };
-pub use compare::{Comparison, Counterexample, compare, compare_within};
+pub use compare::{Comparison, Counterexample, compare, compare_within, difference};
 pub use error::EvalError;
 pub use eval::{MAX_CONSTANT_ENTRIES, eval, gradient_symbol};
 pub use sample::{MAX_LITERAL_DIM, MAX_SIZE, MIN_SIZE, sample};

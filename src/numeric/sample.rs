@@ -36,6 +36,10 @@ struct Role {
     positive: bool,
     /// Under a function defined between −1 and 1 (arcsin) or near 0 (tan).
     small: bool,
+    /// Subtracted inside the argument of log, sqrt, logdet or a denominator
+    /// (`log(1 − xᵀx)`, `logdet(I − X)`): drawn small enough to keep the
+    /// argument inside the domain, since a draw of size 1 leaves it.
+    shrunk: bool,
 }
 
 impl Role {
@@ -45,6 +49,7 @@ impl Role {
             logdet: self.logdet || other.logdet,
             positive: self.positive || other.positive,
             small: self.small || other.small,
+            shrunk: self.shrunk || other.shrunk,
         }
     }
 }
@@ -61,6 +66,7 @@ impl Role {
 /// | scalar | uniform(0.5, 1.5) |
 /// | declared symmetric, under inverse/det/logdet/negative power | Q diag(uniform(1, 3)) Qᵀ (positive definite) |
 /// | declared symmetric | (M + Mᵀ)/2, with M positive if it occurs under log/sqrt/`./` |
+/// | subtracted under log, sqrt, logdet or `./` | uniform(−s, s) with s = 0.5/entries (positive if also under log …) |
 /// | square, under logdet | I + 0.3·N/√n, a column negated if needed so that det > 0 |
 /// | square, under inverse/det/negative power | I + 0.3·N/√n |
 /// | under log, sqrt or in the denominator of `./` | uniform(0.5, 2) entries |
@@ -155,6 +161,14 @@ fn draw(
         };
         return Ok(symmetrize(&m));
     }
+    if role.shrunk {
+        let s = 0.5 / (r * c) as f64;
+        return Ok(if role.positive && !role.logdet {
+            Matrix::from_fn(r, c, |_, _| rng.random_range(0.1 * s..s))
+        } else {
+            Matrix::from_fn(r, c, |_, _| rng.random_range(-s..s))
+        });
+    }
     if square && role.invertible {
         let mut m = well_conditioned(r, rng);
         if role.logdet && m.determinant() < 0.0 {
@@ -211,6 +225,10 @@ fn collect<'t>(
             unknowns.entry(name.clone()).or_insert(arg);
             role
         }
+        Term::Neg(_) if role.positive || role.logdet => Role {
+            shrunk: true,
+            ..role
+        },
         Term::Inverse(_) | Term::Apply(Func::Det, _) => Role {
             invertible: true,
             ..role
@@ -309,7 +327,8 @@ mod tests {
                 invertible: true,
                 logdet: true,
                 positive: false,
-                small: false
+                small: false,
+                shrunk: false,
             }
         );
         let quotient = Term::ElemDiv(Box::new(Term::var("A")), x());

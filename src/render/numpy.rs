@@ -31,11 +31,18 @@ enum Prec {
 
 /// The Python expression of `t`, for variables bound to arrays of the shapes in `env`.
 pub fn code(t: &Term, env: &Env, lib: Lib) -> String {
+    code_hiding(t, env, lib, &[])
+}
+
+/// [`code`], reading no sizes from the `hidden` names (intermediates that
+/// the code computes, which may not exist yet where a size is needed).
+fn code_hiding(t: &Term, env: &Env, lib: Lib, hidden: &[String]) -> String {
     let names = HashMap::new();
     Writer {
         env,
         lib,
         names: &names,
+        hidden,
     }
     .expr(t)
     .0
@@ -57,11 +64,38 @@ pub fn gradient_code(g: &Gradient, bindings: &[(String, Term)], env: &Env, lib: 
     finish(g, env, lib, code_with(&g.result, bindings, env, lib))
 }
 
+/// The gradient of a scalar is a number; of a vector or matrix forced to
+/// 1×1, a 1×1 array like the variable (a product of numbers is a number).
 fn finish(g: &Gradient, env: &Env, lib: Lib, code: String) -> String {
-    if g.shape.is_scalar() && env.get(&g.wrt).is_some_and(|i| i.kind == Kind::Scalar) {
-        format!("{}.squeeze({code})", lib.module())
-    } else {
-        code
+    if !g.shape.is_scalar() {
+        return code;
+    }
+    match (env.get(&g.wrt).map(|i| i.kind), lib) {
+        // A constant (a zero gradient) is a number already.
+        (Some(Kind::Scalar), _) if code.parse::<f64>().is_ok() => code,
+        (Some(Kind::Scalar), _) => format!("{}.squeeze({code})", lib.module()),
+        (_, Lib::Numpy) => format!("np.reshape({code}, (1, 1))"),
+        (_, Lib::Torch) => format!("torch.as_tensor({code}).reshape(1, 1)"),
+    }
+}
+
+/// The Python name of the value of the unknown function `function` at its
+/// argument (`g_value` for `g(X W)`), an input of the generated code like
+/// its gradient `G_g`: the code cannot compute an unknown function. A name
+/// the expression already uses gets underscores appended.
+pub fn unknown_value_name(function: &str, env: &Env) -> String {
+    let mut name = format!("{}_value", py_name(function));
+    while env.get(&name).is_some() {
+        name.push('_');
+    }
+    name
+}
+
+/// Whether `t` is 1×1: a Python number or a 1×1 array in the generated code.
+fn scalar_valued(t: &Term, env: &Env) -> bool {
+    match t {
+        Term::Unknown(..) | Term::Num(_) => true,
+        _ => t.shape(env).is_some_and(|s| s.is_scalar()),
     }
 }
 
@@ -80,6 +114,8 @@ struct Writer<'a> {
     lib: Lib,
     /// Sub-terms already bound to temporaries.
     names: &'a HashMap<Term, String>,
+    /// Names whose shapes are not read for sizes (computed intermediates).
+    hidden: &'a [String],
 }
 
 impl Writer<'_> {
@@ -88,13 +124,14 @@ impl Writer<'_> {
     }
 
     /// A Python expression of a dimension's size, read from the shape of a
-    /// variable that has it.
+    /// variable that has it; a dimension no input has is an input of its
+    /// own, by name (see [`inputs`]).
     fn size(&self, d: &Dim) -> String {
         match d {
             Dim::Lit(n) => n.to_string(),
             Dim::Sym(s) => {
                 for (name, v) in &self.env.vars {
-                    if v.kind == Kind::Scalar {
+                    if v.kind == Kind::Scalar || self.hidden.contains(name) {
                         continue;
                     }
                     if v.shape.rows == *d {
@@ -177,8 +214,19 @@ impl Writer<'_> {
                 (s, Prec::Sum)
             }
             Term::Mul(fs) => {
-                let parts: Vec<String> = fs.iter().map(|f| self.wrap(f, Prec::Unary)).collect();
-                (parts.join(" @ "), Prec::Product)
+                // A 1×1 factor may be a Python number, which `@` refuses;
+                // `*` broadcasts it and, `@` and `*` binding alike, keeps
+                // the order of evaluation.
+                let mut s = String::new();
+                for (i, f) in fs.iter().enumerate() {
+                    if i > 0 {
+                        let scalar =
+                            scalar_valued(f, self.env) || scalar_valued(&fs[i - 1], self.env);
+                        s.push_str(if scalar { " * " } else { " @ " });
+                    }
+                    s.push_str(&self.wrap(f, Prec::Unary));
+                }
+                (s, Prec::Product)
             }
             Term::Scale(c, a) => (
                 format!(
@@ -205,7 +253,17 @@ impl Writer<'_> {
                 Prec::Product,
             ),
             Term::Transpose(a) => (format!("{}.T", self.wrap(a, Prec::Atom)), Prec::Atom),
+            Term::Inverse(a) if scalar_valued(a, self.env) => {
+                (format!("1 / {}", self.wrap(a, Prec::Unary)), Prec::Product)
+            }
             Term::Inverse(a) => self.call("linalg.inv", a),
+            // Of a 1×1 argument (a Python number or a 1×1 array), these are
+            // the argument itself, and NumPy's versions want a matrix.
+            Term::Apply(Func::Tr | Func::Det | Func::Diag, a) if scalar_valued(a, self.env) => {
+                self.expr(a)
+            }
+            Term::Apply(Func::Logdet, a) if scalar_valued(a, self.env) => self.call("log", a),
+            Term::Apply(Func::Norm, a) if scalar_valued(a, self.env) => self.call("abs", a),
             Term::Pow(a, k) => {
                 let scalar = a.shape(self.env).is_some_and(|s| s.is_scalar());
                 if scalar {
@@ -230,18 +288,36 @@ impl Writer<'_> {
                 }
             }
             Term::Apply(f, a) => {
+                let mut arg = self.expr(a);
+                // PyTorch's functions take tensors, and a scalar may be a
+                // Python number: made a tensor of the variables' precision.
+                if self.lib == Lib::Torch && f.is_elementwise() && scalar_valued(a, self.env) {
+                    let dtype = match self.dtype() {
+                        d if d.is_empty() => ", dtype=torch.float64".to_string(),
+                        d => d,
+                    };
+                    arg = (format!("torch.as_tensor({}{dtype})", arg.0), Prec::Atom);
+                }
                 let code = match self.lib {
                     Lib::Numpy => f.spec().numpy,
                     Lib::Torch => f.spec().torch,
                 };
+                let m = self.m();
+                let at = |min: Prec| {
+                    if arg.1 < min {
+                        format!("({})", arg.0)
+                    } else {
+                        arg.0.clone()
+                    }
+                };
                 match code {
-                    Code::Call(name) => self.call(name, a),
+                    Code::Call(name) => (format!("{m}.{name}({})", arg.0), Prec::Atom),
                     Code::Template(text, prec) => {
                         let filled = text
                             .replace("{m}", m)
-                            .replace("{x-}", &self.wrap(a, Prec::Unary))
-                            .replace("{x^}", &self.wrap(a, Prec::Power))
-                            .replace("{x}", &self.expr(a).0);
+                            .replace("{x-}", &at(Prec::Unary))
+                            .replace("{x^}", &at(Prec::Power))
+                            .replace("{x}", &arg.0);
                         let prec = match prec {
                             PyPrec::Product => Prec::Product,
                             PyPrec::Atom => Prec::Atom,
@@ -250,7 +326,7 @@ impl Writer<'_> {
                     }
                 }
             }
-            Term::Unknown(n, a) => (format!("{n}({})", self.expr(a).0), Prec::Atom),
+            Term::Unknown(n, _) => (unknown_value_name(n, self.env), Prec::Atom),
             Term::Diff(a) => (format!("d{}", self.wrap(a, Prec::Atom)), Prec::Atom),
         }
     }
@@ -261,14 +337,15 @@ impl Writer<'_> {
 /// `(Z1 := X @ W1 + B1, …, result)[-1]`, so the whole is still one expression.
 pub fn code_with(t: &Term, bindings: &[(String, Term)], env: &Env, lib: Lib) -> String {
     let needed = needed_bindings(t, bindings);
+    let hidden: Vec<String> = bindings.iter().map(|(n, _)| n.clone()).collect();
     if needed.is_empty() {
-        return code(t, env, lib);
+        return code_hiding(t, env, lib, &hidden);
     }
     let mut parts: Vec<String> = needed
         .iter()
-        .map(|(n, v)| format!("{n} := {}", code(v, env, lib)))
+        .map(|(n, v)| format!("{n} := {}", code_hiding(v, env, lib, &hidden)))
         .collect();
-    parts.push(code(t, env, lib));
+    parts.push(code_hiding(t, env, lib, &hidden));
     format!("({})[-1]", parts.join(", "))
 }
 
@@ -294,6 +371,16 @@ pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a 
 /// subexpression bound once to a temporary (`tmp0`, `tmp1`, …, names the
 /// language cannot give a variable), in dependency order, then `return …`.
 pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String) {
+    body_hiding(t, env, lib, indent, &[])
+}
+
+fn body_hiding(
+    t: &Term,
+    env: &Env,
+    lib: Lib,
+    indent: &str,
+    hidden: &[String],
+) -> (Vec<String>, String) {
     let mut names: HashMap<Term, String> = HashMap::new();
     let mut lines = Vec::new();
     for (i, s) in cse::shared(t).into_iter().enumerate() {
@@ -301,6 +388,7 @@ pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String
             env,
             lib,
             names: &names,
+            hidden,
         }
         .expr(&s)
         .0;
@@ -312,22 +400,114 @@ pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String
         env,
         lib,
         names: &names,
+        hidden,
     }
     .expr(t)
     .0;
     (lines, ret)
 }
 
-/// The parameters of every generated function: the variables in order of
-/// appearance, then the gradients of the unknown functions (`G`).
-pub fn params(der: &Derivation) -> Vec<String> {
-    let mut params: Vec<String> = der.problem.term.variables_in_order();
+/// What an input of the generated functions stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A variable, or the gradient of an unknown function (`G`): its value.
+    Var(String),
+    /// The value of an unknown function at its argument (`g(X W)`), which
+    /// the code cannot compute.
+    Unknown(Term),
+    /// The size of a dimension that no variable has (the order of a free
+    /// `I` in `tr(I) tr(X)`), an integer.
+    Dim(String),
+}
+
+/// The inputs of every generated function with their Python names: the
+/// variables in order of appearance, then the gradients of the unknown
+/// functions (`G`), then the values of the unknown functions the gradients
+/// use (`g_value`). Named intermediates (`Z1`, `G_Z1`) are computed inside,
+/// never asked for.
+pub fn inputs(der: &Derivation) -> Vec<(String, Input)> {
+    let bound = |n: &str| der.bindings.iter().any(|(b, _)| b == n);
+    let mut names: Vec<String> = der.problem.term.variables_in_order();
     for d in &der.definitions {
-        if d.value.is_none() && !params.contains(&d.name) {
-            params.push(d.name.clone());
+        if d.value.is_none() && !names.contains(&d.name) && !bound(&d.name) {
+            names.push(d.name.clone());
         }
     }
-    params.iter().map(|p| py_name(p)).collect()
+    let mut out: Vec<(String, Input)> = names
+        .into_iter()
+        .map(|n| (py_name(&n), Input::Var(n)))
+        .collect();
+    let mut used: Vec<Term> = Vec::new();
+    let results = der.gradients.iter().map(|g| &g.result);
+    for t in results.chain(der.bindings.iter().map(|(_, v)| v)) {
+        collect_unknowns(t, &mut used);
+    }
+    for u in used {
+        if let Term::Unknown(n, _) = &u {
+            let name = unknown_value_name(n, &der.problem.env);
+            if !out.iter().any(|(p, _)| *p == name) {
+                out.push((name, Input::Unknown(u)));
+            }
+        }
+    }
+    // Dimensions the code needs (of `I`, `𝟙`, `0`) and no input has.
+    let env = &der.problem.env;
+    let known: Vec<Dim> = out
+        .iter()
+        .filter_map(|(_, i)| match i {
+            Input::Var(n) => env.get(n).filter(|v| v.kind != Kind::Scalar),
+            _ => None,
+        })
+        .flat_map(|v| [v.shape.rows.clone(), v.shape.cols.clone()])
+        .collect();
+    let has = |d: &Dim| known.contains(d);
+    let mut dims: Vec<Dim> = Vec::new();
+    let results = der.gradients.iter().map(|g| &g.result);
+    for t in results.chain(der.bindings.iter().map(|(_, v)| v)) {
+        collect_dims(t, &mut dims);
+    }
+    for d in dims {
+        if let Dim::Sym(s) = &d
+            && !has(&d)
+            && !out.iter().any(|(p, _)| p == s)
+        {
+            out.push((s.clone(), Input::Dim(s.clone())));
+        }
+    }
+    out
+}
+
+fn collect_dims(t: &Term, out: &mut Vec<Dim>) {
+    let found: Vec<&Dim> = match t {
+        Term::Identity(d) => vec![d],
+        Term::Ones(s) | Term::Zero(s) => vec![&s.rows, &s.cols],
+        _ => vec![],
+    };
+    for d in found {
+        if !out.contains(d) {
+            out.push(d.clone());
+        }
+    }
+    for c in t.children() {
+        collect_dims(c, out);
+    }
+}
+
+fn collect_unknowns(t: &Term, out: &mut Vec<Term>) {
+    if let Term::Unknown(..) = t {
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+        return;
+    }
+    for c in t.children() {
+        collect_unknowns(c, out);
+    }
+}
+
+/// The parameter names of every generated function (see [`inputs`]).
+pub fn params(der: &Derivation) -> Vec<String> {
+    inputs(der).into_iter().map(|(p, _)| p).collect()
 }
 
 /// One Python function per gradient, `def grad_X(X, W, B, G): return …`,
@@ -339,17 +519,36 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
         Lib::Numpy => "import numpy as np\n",
         Lib::Torch => "import torch\n",
     });
-    let params = params(der);
+    let start = out.len();
+    let inputs = inputs(der);
+    let params: Vec<String> = inputs.iter().map(|(p, _)| p.clone()).collect();
+    let hidden: Vec<String> = der.bindings.iter().map(|(n, _)| n.clone()).collect();
+    // What the inputs that are not variables stand for.
+    let notes: Vec<String> = inputs
+        .iter()
+        .filter_map(|(p, i)| match i {
+            Input::Var(_) => None,
+            Input::Unknown(t) => Some(format!("{p} = {}", text::show(t, Style::default()))),
+            Input::Dim(d) => Some(format!(
+                "{p}: the size of the dimension {d}, which no input has"
+            )),
+        })
+        .collect();
+    let doc_tail = if notes.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n    {}\n    ", text::ascii(&notes.join("\n    ")))
+    };
     for g in &der.gradients {
-        let (mut lines, ret) = body(&g.result, env, lib, "    ");
+        let (mut lines, ret) = body_hiding(&g.result, env, lib, "    ", &hidden);
         // Named intermediates (layer by layer) come first, in evaluation order.
         let lets: Vec<String> = needed_bindings(&g.result, &der.bindings)
             .iter()
-            .map(|(n, v)| format!("    {n} = {}", code(v, env, lib)))
+            .map(|(n, v)| format!("    {n} = {}", code_hiding(v, env, lib, &hidden)))
             .collect();
         lines.splice(0..0, lets);
         out.push_str(&format!(
-            "\n\ndef grad_{}({}):\n    \"\"\"{}\"\"\"\n",
+            "\n\ndef grad_{}({}):\n    \"\"\"{}{doc_tail}\"\"\"\n",
             py_name(&g.wrt),
             params.join(", "),
             text::ascii(&format!(
@@ -363,6 +562,10 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
             out.push('\n');
         }
         out.push_str(&format!("    return {}\n", finish(g, env, lib, ret)));
+    }
+    // A few functions NumPy lacks come from SciPy (`scipy.special.erf`).
+    if out[start..].contains("scipy.") {
+        out.insert_str(start, "import scipy.special\n");
     }
     out
 }

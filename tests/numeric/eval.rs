@@ -108,7 +108,10 @@ fn transpose_inverse_and_powers() {
     assert_close(&ok(&pow(v("A"), 0)), &DMatrix::identity(2, 2));
     assert_close(&ok(&pow(v("alpha"), -2)), &sc(0.25));
     assert_close(&ok(&pow(num(3.0), 3)), &sc(27.0));
-    assert_eq!(ev(&inv(v("S"))), Err(EvalError::Singular { op: "inverse" }));
+    assert!(matches!(
+        ev(&inv(v("S"))),
+        Err(EvalError::Singular { op: "inverse", at: Some(ref at), .. }) if at == "S"
+    ));
     assert!(matches!(ev(&inv(v("B"))), Err(EvalError::NotSquare { .. })));
     assert!(matches!(
         ev(&pow(v("A"), i64::MAX)),
@@ -176,7 +179,7 @@ fn elementwise_functions() {
     );
     assert!(matches!(
         ev(&app(Func::Log, x())),
-        Err(EvalError::Domain { func: "log", value }) if value == -4.0
+        Err(EvalError::Domain { func: "log", value, .. }) if value == -4.0
     ));
     assert!(matches!(
         ev(&app(Func::Sqrt, x())),

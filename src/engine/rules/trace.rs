@@ -374,13 +374,32 @@ fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     }
     let mut out = Vec::new();
     for inner in &eg[*x].nodes {
-        let Math::Mul(fs) = inner else { continue };
-        let last = *fs.last().expect("a product has factors");
-        if d_factor(eg, fs) != Some(fs.len() - 1) {
-            continue;
-        }
-        let (prefix_from, pt) = transpose_chain(eg, &fs[..fs.len() - 1]);
+        // The product P (B ⊙ E), or B ⊙ E alone, where P is the identity:
+        // tr(B ⊙ E) = Σᵢ Bᵢᵢ Eᵢᵢ = tr((I ⊙ B)ᵀ E), as for tr(f(X)), whose
+        // differential is tr(f′(X) ⊙ dX) (Matrix Cookbook (524)-style:
+        // ∂ tr(f(X))/∂X = I ⊙ f′(X), the diagonal of f′(X)).
+        let (prefix_from, pt, last, alone) = match inner {
+            Math::Mul(fs) => {
+                let last = *fs.last().expect("a product has factors");
+                if d_factor(eg, fs) != Some(fs.len() - 1) {
+                    continue;
+                }
+                let (prefix_from, pt) = transpose_chain(eg, &fs[..fs.len() - 1]);
+                (prefix_from, pt, last, false)
+            }
+            Math::Had(_) | Math::EDiv(_) => {
+                let Some(s) = shape(eg, *x) else { continue };
+                if !s.is_square() {
+                    continue;
+                }
+                (Vec::new(), identity_of(eg, &s.rows), *x, true)
+            }
+            _ => continue,
+        };
         for h in &eg[last].nodes {
+            if alone && h != inner {
+                continue;
+            }
             // tr(P (B ⊙ E)) = tr((Pᵀ ⊙ B)ᵀ E);  tr(P (E ./ B)) = tr((Pᵀ ./ B)ᵀ E)
             let (e, from_h, coef) = match h {
                 Math::Had([a, b]) if has_d(eg, *b) && !has_d(eg, *a) => {
@@ -397,12 +416,17 @@ fn hadamard_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
                 }
                 _ => continue,
             };
-            let mut from_kids = prefix_from.clone();
-            from_kids.push(from_h);
+            let from = if alone {
+                from_h
+            } else {
+                let mut from_kids = prefix_from.clone();
+                from_kids.push(from_h);
+                p::mul(from_kids)
+            };
             let mut to = vec![p::t(coef)];
             to.extend(factors(eg, e).1);
             out.push(Proposal {
-                from: p::tr(p::mul(from_kids)),
+                from: p::tr(from),
                 to: p::tr(p::mul(to)),
             });
         }
@@ -419,7 +443,20 @@ fn diag_adjoint(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     }
     let mut out = Vec::new();
     for inner in &eg[*x].nodes {
-        // tr(diag(E)) alone: P is the identity.
+        // tr(diag(e)) alone, for a vector e: Σᵢ eᵢ = tr(𝟙ᵀ e).
+        if let Math::App(Func::Diag, [e]) = inner
+            && let Some(es) = shape(eg, *e)
+            && es.cols.is_one()
+        {
+            let (from_e, to_e) = factors(eg, *e);
+            let mut to = vec![p::t(ones_of(eg, es))];
+            to.extend(to_e);
+            out.push(Proposal {
+                from: p::tr(p::op1(inner.clone(), from_e)),
+                to: p::tr(p::mul(to)),
+            });
+            continue;
+        }
         let (prefix, last): (&[Id], Id) = match inner {
             Math::Mul(fs) if d_factor(eg, fs) == Some(fs.len() - 1) => {
                 (&fs[..fs.len() - 1], fs[fs.len() - 1])
@@ -565,6 +602,17 @@ fn identify_single(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
+/// The scalar variable `α` of a class that is a bare `dα`.
+fn bare_d(eg: &EG, id: Id) -> Option<Id> {
+    if !is_scalar(eg, id) {
+        return None;
+    }
+    eg[id].nodes.iter().find_map(|n| match n {
+        Math::D(v) if super::var_of(eg, *v).is_some() => Some(*v),
+        _ => None,
+    })
+}
+
 /// A class in identification form `tr(Aᵀ dV)`, possibly under a sign or a
 /// scalar factor: the weighted `A` and the class of `dV`.
 fn identified(eg: &EG, id: Id, depth: usize) -> Option<(Pat, Pat, Id)> {
@@ -585,8 +633,20 @@ fn identified(eg: &EG, id: Id, depth: usize) -> Option<(Pat, Pat, Id)> {
                 }
                 _ => None,
             }),
+            // A bare dα of a scalar variable (a summand, under a sign): tr(1ᵀ dα).
+            Math::D(v) if bare_d(eg, id).is_some() => Some((p::d(p::c(*v)), p::num(1.0), *v)),
             Math::Neg(y) => {
                 identified(eg, *y, depth + 1).map(|(f, a, v)| (p::neg(f), p::neg(a), v))
+            }
+            // c dα and dα / c: the coefficient itself, not c · 1.
+            Math::Scale([s, y]) if !has_d(eg, *s) && bare_d(eg, *y).is_some() => {
+                let v = bare_d(eg, *y)?;
+                Some((p::scale(p::c(*s), p::d(p::c(v))), p::c(*s), v))
+            }
+            Math::Div([y, s]) if !has_d(eg, *s) && bare_d(eg, *y).is_some() => {
+                let v = bare_d(eg, *y)?;
+                let a = p::div(p::num(1.0), p::c(*s));
+                Some((p::div(p::d(p::c(v)), p::c(*s)), a, v))
             }
             Math::Scale([s, y]) if !has_d(eg, *s) => identified(eg, *y, depth + 1)
                 .map(|(f, a, v)| (p::scale(p::c(*s), f), p::scale(p::c(*s), a), v)),
