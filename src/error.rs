@@ -276,6 +276,45 @@ impl Error {
         }
     }
 
+    /// The byte range `(start, end)` of the offending part of a syntax or
+    /// shape error in the text it was found in: the whole text, also when
+    /// the diagnostic shows an excerpt of a long one. `None` for errors
+    /// without a span.
+    ///
+    /// ```
+    /// let long = format!("{}+ )", "X + ".repeat(100));
+    /// let e = matdiff::parse(&long).unwrap_err();
+    /// let (start, end) = e.span().unwrap();
+    /// assert_eq!(&long[start..end], ")");
+    /// assert_eq!(e.input_text().unwrap().chars().next(), Some('…')); // an excerpt
+    /// ```
+    pub fn span(&self) -> Option<(usize, usize)> {
+        let (src, span) = match self {
+            Error::Syntax { src, span, .. } | Error::Shape { src, span, .. } => (src, span),
+            _ => return None,
+        };
+        // An excerpt is named after the byte it starts at and begins with
+        // a `…` mark (see `excerpt`): shift the span back by both.
+        let shift = match src.name().rsplit_once(EXCERPT_FROM) {
+            Some((_, rest)) => {
+                let from: usize = rest.split(' ').next()?.parse().ok()?;
+                from.checked_sub(if from > 0 { '…'.len_utf8() } else { 0 })?
+            }
+            None => 0,
+        };
+        Some((shift + span.offset(), shift + span.offset() + span.len()))
+    }
+
+    /// The text a syntax or shape error was found in, as its diagnostic
+    /// shows it: the whole input, or an excerpt around the span, between
+    /// `…` marks, of an input over 240 bytes. `None` for other errors.
+    pub fn input_text(&self) -> Option<&str> {
+        match self {
+            Error::Syntax { src, .. } | Error::Shape { src, .. } => Some(src.inner()),
+            _ => None,
+        }
+    }
+
     /// The diagnostic as a user sees it: message, source with the offending
     /// span underlined, help line. `color` adds ANSI colours; `width` is the
     /// terminal width used to wrap text.
@@ -299,6 +338,9 @@ impl Error {
 /// Sources longer than this many bytes are shown as an excerpt around the
 /// offending span, so that a diagnostic about a huge input stays short.
 const MAX_SHOWN_SOURCE: usize = 240;
+
+/// What the name of an excerpt's source says before the byte it starts at.
+const EXCERPT_FROM: &str = ", from byte ";
 
 /// Bytes of context shown on each side of the span in an excerpt.
 const CONTEXT: usize = 60;
@@ -341,7 +383,7 @@ fn excerpt(name: &str, src: &str, span: Span) -> (String, String, Span) {
         text.push('…');
     }
     let span = Span::new(start - from + shift, end - from + shift);
-    let name = format!("{name}, from byte {from} of {}", src.len());
+    let name = format!("{name}{EXCERPT_FROM}{from} of {}", src.len());
     (name, text, span)
 }
 

@@ -238,17 +238,14 @@ impl Answer {
                     }
                     out
                 }
-                Format::Json => json_text(&render::json::render(der, check), opts.compact),
+                Format::Json => json_text(&self.to_json_styled(style), opts.compact),
                 Format::Latex => latex::derivation(der),
                 Format::Numpy => numpy::functions(der, Lib::Numpy),
                 Format::Torch => numpy::functions(der, Lib::Torch),
             },
             (None, Some(comp)) => match format {
                 Format::Text | Format::Ascii => render::components::render(comp, style),
-                Format::Json => json_text(
-                    &json!({ "input": self.problem.source, "components": components_json(comp, style) }),
-                    opts.compact,
-                ),
+                Format::Json => json_text(&self.to_json_styled(style), opts.compact),
                 other => return Err(components_format(other)),
             },
             (Some(der), Some(comp)) => {
@@ -263,16 +260,7 @@ impl Answer {
                         derivation::render(der, check.filter(|_| opts.show_check), style),
                         render::components::render(comp, style)
                     ),
-                    Format::Json => {
-                        let mut v = render::json::render(der, check);
-                        if let Value::Object(m) = &mut v {
-                            m.insert("components".to_string(), components_json(comp, style));
-                            let agree = self.agreement.as_ref().is_some_and(Agreement::agree);
-                            m.insert("agree".to_string(), json!(agree));
-                            m.insert("agreement".to_string(), json!(line));
-                        }
-                        json_text(&v, opts.compact)
-                    }
+                    Format::Json => json_text(&self.to_json_styled(style), opts.compact),
                     other => return Err(components_format(other)),
                 }
             }
@@ -280,6 +268,48 @@ impl Answer {
         };
         budget::check_output(&out, limit)?;
         Ok(out)
+    }
+
+    /// The answer as the JSON object of `--format json`, as data: the
+    /// derivation's fields (`input`, `shapes`, `definitions`,
+    /// `differential`, `gradients`, `check`), and with a derivation by
+    /// components its `components` field (and `agree`, `agreement` when both
+    /// methods ran).
+    ///
+    /// ```
+    /// let a = matdiff::Session::new().derive("L(XW+B)", &Default::default()).unwrap();
+    /// let v = a.to_json();
+    /// assert_eq!(v["gradients"][0]["text"], "G Wᵀ");
+    /// assert_eq!(v["gradients"][0]["numpy"], "G @ W.T");
+    /// ```
+    pub fn to_json(&self) -> Value {
+        self.to_json_styled(Style::default())
+    }
+
+    fn to_json_styled(&self, style: Style) -> Value {
+        let check = self.check.as_ref();
+        match (&self.differential, &self.components) {
+            (Some(der), None) => render::json::render(der, check),
+            (None, Some(comp)) => {
+                json!({ "input": self.problem.source, "components": components_json(comp, style) })
+            }
+            (Some(der), Some(comp)) => {
+                let mut v = render::json::render(der, check);
+                if let Value::Object(m) = &mut v {
+                    let line = self
+                        .agreement
+                        .as_ref()
+                        .map(|a| render::components::agreement_line(a, &comp.function, style))
+                        .unwrap_or_default();
+                    m.insert("components".to_string(), components_json(comp, style));
+                    let agree = self.agreement.as_ref().is_some_and(Agreement::agree);
+                    m.insert("agree".to_string(), json!(agree));
+                    m.insert("agreement".to_string(), json!(line));
+                }
+                v
+            }
+            (None, None) => Value::Null,
+        }
     }
 
     /// The statistics of every e-graph run, one row each, then the totals.
