@@ -1019,7 +1019,10 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
             ExprKind::Var { name, .. } => {
                 out.insert(name.clone());
             }
-            ExprKind::Identity | ExprKind::Ones | ExprKind::Number(_) => {}
+            ExprKind::Identity
+            | ExprKind::Ones
+            | ExprKind::Number(_)
+            | ExprKind::Commutation(..) => {}
             ExprKind::Call(_, xs) => stack.extend(xs),
             ExprKind::Paren(x)
             | ExprKind::Neg(x)

@@ -11,6 +11,11 @@ pub enum Dim {
     Sym(String),
     /// A concrete size.
     Lit(u64),
+    /// A product of dimensions, the rows or columns of a Kronecker product
+    /// or of `vec(X)`: built by [`Dim::product`] only, so that it holds two
+    /// or more factors, symbolic names in name order after at most one
+    /// literal coefficient (`2·m·n`), and equal products are equal values.
+    Prod(Vec<Dim>),
 }
 
 impl Dim {
@@ -23,6 +28,52 @@ impl Dim {
     pub fn is_one(&self) -> bool {
         matches!(self, Dim::Lit(1))
     }
+
+    /// The product `a·b` in its normal form: nested products flattened,
+    /// literals multiplied into one coefficient (saturating), factors of 1
+    /// dropped, symbolic factors sorted by name. `m·n` and `n·m` are the same
+    /// dimension; `2·3` is `6`.
+    ///
+    /// ```
+    /// use matdiff::Dim;
+    /// let (m, n) = (Dim::Sym("m".into()), Dim::Sym("n".into()));
+    /// assert_eq!(Dim::product(&n, &m), Dim::product(&m, &n));
+    /// assert_eq!(Dim::product(&m, &Dim::one()), m);
+    /// assert_eq!(Dim::product(&Dim::Lit(2), &Dim::Lit(3)), Dim::Lit(6));
+    /// assert_eq!(Dim::product(&Dim::Lit(2), &Dim::product(&n, &m)).to_string(), "2mn");
+    /// ```
+    pub fn product(a: &Dim, b: &Dim) -> Dim {
+        let mut coef: u64 = 1;
+        let mut syms: Vec<String> = Vec::new();
+        for d in a.factors().into_iter().chain(b.factors()) {
+            match d {
+                Dim::Lit(n) => coef = coef.saturating_mul(n),
+                Dim::Sym(s) => syms.push(s),
+                Dim::Prod(_) => {}
+            }
+        }
+        syms.sort();
+        match (coef, syms.len()) {
+            (c, 0) => Dim::Lit(c),
+            (1, 1) => Dim::Sym(syms.pop().unwrap_or_default()),
+            (c, _) => {
+                let mut fs: Vec<Dim> = Vec::new();
+                if c != 1 {
+                    fs.push(Dim::Lit(c));
+                }
+                fs.extend(syms.into_iter().map(Dim::Sym));
+                Dim::Prod(fs)
+            }
+        }
+    }
+
+    /// The factors of a product (itself for any other dimension).
+    pub fn factors(&self) -> Vec<Dim> {
+        match self {
+            Dim::Prod(fs) => fs.iter().flat_map(Dim::factors).collect(),
+            d => vec![d.clone()],
+        }
+    }
 }
 
 impl fmt::Display for Dim {
@@ -30,6 +81,14 @@ impl fmt::Display for Dim {
         match self {
             Dim::Sym(s) => f.write_str(s),
             Dim::Lit(n) => write!(f, "{n}"),
+            // `mn`, `2n`; `n1·m` when a name is longer than a letter.
+            Dim::Prod(fs) => {
+                let short = fs
+                    .iter()
+                    .all(|d| matches!(d, Dim::Lit(_)) || d.to_string().chars().count() == 1);
+                let parts: Vec<String> = fs.iter().map(Dim::to_string).collect();
+                f.write_str(&parts.join(if short { "" } else { "·" }))
+            }
         }
     }
 }

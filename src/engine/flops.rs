@@ -49,7 +49,7 @@ pub fn symbolic_dims(env: &Env) -> Vec<String> {
 fn lit(d: &Dim) -> Option<u64> {
     match d {
         Dim::Lit(n) => Some(*n),
-        Dim::Sym(_) => None,
+        Dim::Sym(_) | Dim::Prod(_) => None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! the shared differential, then one block per variable with each line's rule
 //! aligned on the right.
 
+use crate::engine::jacobian::Layout;
 use crate::engine::{Derivation, Gradient, Lhs, Step};
 use crate::render::text::{self, Style};
 use crate::shape::Shape;
@@ -16,15 +17,64 @@ fn partial(f: &str, v: &str, style: Style) -> String {
     }
 }
 
+/// The name of a Jacobian: `∂F/∂xᵀ`, or `∂vec F/∂(vec X)ᵀ`.
+pub fn jacobian_name(f: &str, v: &str, layout: Layout, style: Style) -> String {
+    let (f, v) = (text::name(f, style), text::name(v, style));
+    styled(
+        &match layout {
+            Layout::Columns => format!("∂{f}/∂{v}ᵀ"),
+            Layout::Vec => format!("∂vec {f}/∂(vec {v})ᵀ"),
+        },
+        style,
+    )
+}
+
+/// The name of a Hessian: `∂²f/∂x∂xᵀ`, or `∂²f/∂vec X ∂(vec X)ᵀ`.
+pub fn hessian_name(f: &str, rows: &str, cols: &str, layout: Layout, style: Style) -> String {
+    let (f, r, c) = (
+        text::name(f, style),
+        text::name(rows, style),
+        text::name(cols, style),
+    );
+    styled(
+        &match layout {
+            Layout::Columns => format!("∂²{f}/∂{r}∂{c}ᵀ"),
+            Layout::Vec => format!("∂²{f}/∂vec {r} ∂(vec {c})ᵀ"),
+        },
+        style,
+    )
+}
+
 /// The left-hand side of a step.
 pub fn lhs(l: &Lhs, style: Style) -> String {
+    let arrow = if style.ascii { "=>" } else { "⇒" };
     match l {
         Lhs::Differential(f) => format!("d{} =", text::name(f, style)),
         Lhs::Same => "=".to_string(),
-        Lhs::Gradient(f, v) => format!(
-            "{} {} =",
-            if style.ascii { "=>" } else { "⇒" },
-            partial(f, v, style)
+        Lhs::Gradient(f, v) => format!("{arrow} {} =", partial(f, v, style)),
+        Lhs::Vec(inner) => format!("vec({}) =", lhs(inner, style).trim_end_matches(" =")),
+        Lhs::Jacobian {
+            function,
+            var,
+            layout,
+        } => format!("{arrow} {} =", jacobian_name(function, var, *layout, style)),
+        Lhs::Hessian {
+            function,
+            rows,
+            cols,
+            layout,
+        } => format!(
+            "{arrow} {} =",
+            hessian_name(function, rows, cols, *layout, style)
+        ),
+        Lhs::SecondDifferential(f) => styled(&format!("d²{} =", text::name(f, style)), style),
+        Lhs::GradientDifferential { function, var } => {
+            format!("d({}) =", partial(function, var, style))
+        }
+        Lhs::Applied { name, direction } => format!(
+            "{}[{}] =",
+            text::name(name, style),
+            text::name(direction, style)
         ),
     }
 }
