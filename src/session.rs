@@ -89,7 +89,7 @@ impl Limits {
     }
 
     /// The limits of each e-graph run of a query that must end at `deadline`.
-    fn engine(&self, deadline: Instant) -> engine::Limits {
+    pub(crate) fn engine(&self, deadline: Instant) -> engine::Limits {
         engine::Limits {
             nodes: self.nodes,
             iterations: self.iterations,
@@ -633,7 +633,7 @@ impl Session {
     }
 
     /// A checked problem within the term budget.
-    fn bounded(&self, expr: &str) -> Result<Problem> {
+    pub(crate) fn bounded(&self, expr: &str) -> Result<Problem> {
         let problem = self.check(expr)?;
         budget::check_term_size(&problem.term, &problem.source, self.limits.term_size)?;
         Ok(problem)

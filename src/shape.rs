@@ -81,16 +81,38 @@ impl fmt::Display for Dim {
         match self {
             Dim::Sym(s) => f.write_str(s),
             Dim::Lit(n) => write!(f, "{n}"),
-            // `mn`, `2n`; `n1·m` when a name is longer than a letter.
+            // `mn`, `2n`, `n²`; `n1·m` when a name is longer than a letter.
             Dim::Prod(fs) => {
                 let short = fs
                     .iter()
                     .all(|d| matches!(d, Dim::Lit(_)) || d.to_string().chars().count() == 1);
-                let parts: Vec<String> = fs.iter().map(Dim::to_string).collect();
+                let mut parts: Vec<String> = Vec::new();
+                let mut i = 0;
+                while i < fs.len() {
+                    let mut j = i + 1;
+                    while j < fs.len() && fs[j] == fs[i] {
+                        j += 1;
+                    }
+                    let base = fs[i].to_string();
+                    parts.push(match j - i {
+                        1 => base,
+                        k => format!("{base}{}", superscript(k)),
+                    });
+                    i = j;
+                }
                 f.write_str(&parts.join(if short { "" } else { "·" }))
             }
         }
     }
+}
+
+/// `k` in superscript digits (`2` → `²`).
+fn superscript(k: usize) -> String {
+    const DIGITS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    k.to_string()
+        .chars()
+        .map(|c| DIGITS[c.to_digit(10).unwrap_or(0) as usize])
+        .collect()
 }
 
 /// A matrix shape `rows × cols`. Scalars are `1 × 1`, column vectors `n × 1`.

@@ -360,6 +360,16 @@ enum Form {
     Div(Box<Form>, egg::Id),
 }
 
+impl Form {
+    /// The class of `vec(dV)` the form ends with.
+    fn dv(&self) -> egg::Id {
+        match self {
+            Form::Bare(x) | Form::Chain(_, x) => *x,
+            Form::Neg(f) | Form::Scale(_, f) | Form::Div(f, _) => f.dv(),
+        }
+    }
+}
+
 /// An identification form in class `id`, the smallest by the size of `J`.
 fn form(st: &stage::Stage, id: egg::Id, depth: usize) -> Option<(usize, Form)> {
     let eg = &st.egraph;
@@ -405,6 +415,21 @@ fn build(
     target: &mut RecExpr<Math>,
 ) -> (Option<Term>, egg::Id) {
     let best = |id: egg::Id| st.best(id, stage::Size).1;
+    // The coefficient of a bare `vec(dV)` under a sign or a factor: I.
+    let identity = |j: Option<Term>, x: egg::Id| {
+        j.unwrap_or_else(|| {
+            let n = st.egraph[x]
+                .data
+                .shape
+                .as_ref()
+                .map_or_else(Dim::one, |s| s.rows.clone());
+            if n.is_one() {
+                Term::num(1.0)
+            } else {
+                Term::Identity(n)
+            }
+        })
+    };
     match f {
         Form::Bare(x) => (None, super::append(target, &best(*x))),
         Form::Chain(prefix, x) => {
@@ -425,14 +450,14 @@ fn build(
         }
         Form::Neg(inner) => {
             let (j, id) = build(st, ctx, inner, target);
-            let j = j.unwrap_or_else(|| Term::num(1.0));
+            let j = identity(j, inner.dv());
             (Some(Term::Neg(Box::new(j))), target.add(Math::Neg(id)))
         }
         Form::Scale(s, inner) => {
             let b = best(*s);
             let sid = super::append(target, &b);
             let (j, id) = build(st, ctx, inner, target);
-            let j = j.unwrap_or_else(|| Term::num(1.0));
+            let j = identity(j, inner.dv());
             (
                 Some(Term::Scale(Box::new(ctx.from_rec(&b)), Box::new(j))),
                 target.add(Math::Scale([sid, id])),
@@ -631,7 +656,10 @@ pub fn jacobian(problem: &Problem, wrt: &str, opts: &Options) -> Result<Jacobian
         &direction,
         &opts.limits,
         &format!("JVP {label}"),
-        Lhs::Differential("F".to_string()),
+        Lhs::Applied {
+            name: "dF".to_string(),
+            direction: direction.clone(),
+        },
         &mut stats,
     )?;
     Ok(Jacobian {

@@ -165,6 +165,9 @@ pub fn check_jacobian(
     let symmetric = env.is_symmetric(wrt);
     let mut terms = f.terms();
     terms.extend(j.terms());
+    // The variable is drawn even where `f` does not depend on it.
+    let v = Term::var(wrt);
+    terms.push(&v);
     let mut report = CheckReport {
         max_rel_error: 0.0,
         trials,
@@ -218,6 +221,8 @@ pub fn check_directional(
     terms.extend(result.terms());
     let dir_term = Term::var(direction);
     terms.push(&dir_term);
+    let v = Term::var(wrt);
+    terms.push(&v);
     let mut report = CheckReport {
         max_rel_error: 0.0,
         trials,

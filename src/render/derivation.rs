@@ -97,12 +97,12 @@ pub fn equation(s: &Step, style: Style) -> String {
     format!("{} {}", lhs(&s.lhs, style), text::show(&s.expr, style))
 }
 
-fn width(s: &str) -> usize {
+pub(crate) fn width(s: &str) -> usize {
     s.chars().count()
 }
 
 /// Text as the style wants it: Unicode, or its ASCII form.
-fn styled(s: &str, style: Style) -> String {
+pub(crate) fn styled(s: &str, style: Style) -> String {
     if style.ascii {
         text::ascii(s)
     } else {
@@ -111,7 +111,7 @@ fn styled(s: &str, style: Style) -> String {
 }
 
 /// A rule name as the style wants it: in ASCII if asked, dimmed in colour.
-fn rule(r: &str, style: Style) -> String {
+pub(crate) fn rule(r: &str, style: Style) -> String {
     let r = styled(r, style);
     match style.dim {
         Some(dim) if !r.is_empty() => dim(&r),
@@ -121,7 +121,7 @@ fn rule(r: &str, style: Style) -> String {
 
 /// Lines `(left, rule)` with the rules aligned in one column. The rule is
 /// already styled; only the left part's width counts.
-fn aligned(lines: &[(String, String)], out: &mut String) {
+pub(crate) fn aligned(lines: &[(String, String)], out: &mut String) {
     let col = lines
         .iter()
         .map(|(l, _)| width(l))
@@ -140,7 +140,7 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
     }
 }
 
-fn shape_text(s: &Shape, style: Style) -> String {
+pub(crate) fn shape_text(s: &Shape, style: Style) -> String {
     if s.is_scalar() {
         "scalar".to_string()
     } else {
@@ -212,29 +212,8 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     for g in der.backprop.iter().chain(&der.gradients) {
         out.push('\n');
         let head = format!("{}:", partial(&der.function, &g.wrt, style));
-        let indent = " ".repeat(width(&head) + 1);
-        let mut lines = Vec::new();
         let steps = gradient_steps(g, &der.function);
-        for (i, s) in steps.iter().enumerate() {
-            let eq = equation(s, style);
-            let prefix = if i == 0 {
-                format!("{head} ")
-            } else {
-                indent.clone()
-            };
-            let eq = if matches!(s.lhs, Lhs::Same) {
-                // Continuation lines line up their `=` under the first line's.
-                let first = steps
-                    .first()
-                    .map(|f| width(&lhs(&f.lhs, style)))
-                    .unwrap_or(2);
-                format!("{}{}", " ".repeat(first.saturating_sub(1)), eq)
-            } else {
-                eq
-            };
-            lines.push((format!("{prefix}{eq}"), rule(&s.rule.text(style), style)));
-        }
-        aligned(&lines, &mut out);
+        aligned(&block(&head, &steps, style), &mut out);
     }
     out.push('\n');
     let results: Vec<(String, String)> = der
@@ -255,6 +234,36 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A block of steps under a head (`∂L/∂X:`), continuation lines with their
+/// `=` under the first line's, each with its rule: `(line, rule)` pairs.
+pub(crate) fn block(head: &str, steps: &[Step], style: Style) -> Vec<(String, String)> {
+    let indent = if head.is_empty() {
+        String::new()
+    } else {
+        " ".repeat(width(head) + 1)
+    };
+    let mut lines = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let eq = equation(s, style);
+        let prefix = match (i, head.is_empty()) {
+            (0, false) => format!("{head} "),
+            _ => indent.clone(),
+        };
+        let eq = if matches!(s.lhs, Lhs::Same) {
+            // Continuation lines line up their `=` under the first line's.
+            let first = steps
+                .first()
+                .map(|f| width(&lhs(&f.lhs, style)))
+                .unwrap_or(2);
+            format!("{}{}", " ".repeat(first.saturating_sub(1)), eq)
+        } else {
+            eq
+        };
+        lines.push((format!("{prefix}{eq}"), rule(&s.rule.text(style), style)));
+    }
+    lines
 }
 
 /// The one-line summary of a numeric check.

@@ -237,6 +237,7 @@ pub fn text(s: &str) -> String {
             c if c.is_ascii() => out.push(c),
             '−' => out.push_str("$-$"),
             '⊙' => out.push_str(r"$\odot$"),
+            '⊗' => out.push_str(r"$\otimes$"),
             '⊘' => out.push_str(r"$\oslash$"),
             '∂' => out.push_str(r"$\partial$"),
             '⇒' => out.push_str(r"$\Rightarrow$"),
@@ -306,7 +307,14 @@ pub fn lhs(l: &Lhs) -> String {
         Lhs::Applied {
             name: what,
             direction,
-        } => format!("{}[{}]", name(what), name(direction)),
+        } => {
+            // `dF` is the differential of F.
+            let what = match what.strip_prefix('d') {
+                Some(f) if !f.is_empty() => format!("\\mathrm{{d}}{}", name(f)),
+                _ => name(what),
+            };
+            format!("{what}[{}]", name(direction))
+        }
     }
 }
 
