@@ -194,11 +194,8 @@ impl Dims {
                     .collect();
                 let known: Vec<DimId> = fs.iter().copied().filter(|f| !free.contains(f)).collect();
                 let rest = self.shown(&known);
-                let solved = match (&free[..], &v, &rest) {
-                    ([f], v, r) if r.is_one() => Some((*f, v.clone())),
-                    ([f], Dim::Lit(n), Dim::Lit(m)) if *m > 0 && n % m == 0 => {
-                        Some((*f, Dim::Lit(n / m)))
-                    }
+                let solved = match &free[..] {
+                    [f] => quotient(&v, &rest).map(|q| (*f, q)),
                     _ => None,
                 };
                 match solved {
@@ -259,6 +256,35 @@ impl Dims {
         self.factors[root] = if merged.is_some() { None } else { factors };
         Ok(())
     }
+}
+
+/// `a / b` when `b` divides `a`: its literal coefficient divides `a`'s and
+/// its symbolic factors are among `a`'s (`mn / m = n`, `6n / 2 = 3n`).
+fn quotient(a: &Dim, b: &Dim) -> Option<Dim> {
+    let split = |d: &Dim| {
+        let mut coef: u64 = 1;
+        let mut syms = Vec::new();
+        for f in d.factors() {
+            match f {
+                Dim::Lit(n) => coef = coef.saturating_mul(n),
+                s => syms.push(s),
+            }
+        }
+        (coef, syms)
+    };
+    let (ca, mut sa) = split(a);
+    let (cb, sb) = split(b);
+    if cb == 0 || ca % cb != 0 {
+        return None;
+    }
+    for s in sb {
+        let i = sa.iter().position(|x| *x == s)?;
+        sa.remove(i);
+    }
+    Some(
+        sa.iter()
+            .fold(Dim::Lit(ca / cb), |acc, f| Dim::product(&acc, f)),
+    )
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 use std::collections::BTreeSet;
 
 use super::jacobian::{
-    Directional, Layout, add_direction, context, differential, directional, jacobian_shape,
+    self, Directional, Layout, add_direction, context, differential, directional, jacobian_shape,
     substitute_d, vectorize,
 };
 use super::stage::StageStats;
@@ -162,6 +162,9 @@ pub fn hessian(problem: &Problem, rows: &str, cols: &str, opts: &Options) -> Res
     let (dg, why) = differential(&ctx, &g_term, &opts.limits, &mut stats)?;
     let dg = dg.flattened();
     let bilinear = bilinear_form(&dv, &dg, &vshape);
+    let bilinear = jacobian::simplify(&ctx, &bilinear, &opts.limits, "d²f", &mut stats)
+        .map(|(t, _)| t)
+        .unwrap_or(bilinear);
     let second = vec![
         Step {
             lhs: glhs.clone(),
@@ -176,7 +179,16 @@ pub fn hessian(problem: &Problem, rows: &str, cols: &str, opts: &Options) -> Res
     ];
     let label = format!("∂²/∂{rows}∂{cols}");
     let (steps, result, no_closed_form) = if dg.has_diff() {
-        let v = vectorize(&ctx, &dg, glhs, hlhs, &opts.limits, &label, &mut stats)?;
+        let v = vectorize(
+            &ctx,
+            &dg,
+            layout,
+            glhs,
+            hlhs,
+            &opts.limits,
+            &label,
+            &mut stats,
+        )?;
         (v.steps, v.result, v.stuck)
     } else {
         let z = zero(&shape);
@@ -294,6 +306,16 @@ fn as_tangents(t: &Term, names: &BTreeSet<String>, w: &str, direction: &str) -> 
     }
 }
 
+/// Every subterm equal to a binding's value written as the binding's name
+/// (`tanh(Z1)` as `H1`).
+fn fold(t: &Term, bindings: &[(String, Term)]) -> Term {
+    let t = t.map_children(|c| fold(c, bindings));
+    match bindings.iter().find(|(_, v)| *v == t) {
+        Some((name, _)) => Term::Var(name.clone()),
+        None => t,
+    }
+}
+
 /// The Hessian-vector product of a gradient written with named
 /// intermediates: forward through the same names.
 fn layered(input: LayeredInput<'_>) -> Result<Hessian> {
@@ -330,7 +352,7 @@ fn layered(input: LayeredInput<'_>) -> Result<Hessian> {
             limits,
             &mut stats,
         )?;
-        let d = d.flattened();
+        let d = fold(&d.flattened(), &gradient.bindings);
         second.push(Step {
             lhs: Lhs::Differential(name.clone()),
             expr: substitute_d(&d, cols, &Term::var(&direction)),

@@ -253,6 +253,7 @@ pub struct Vectorized {
 pub fn vectorize(
     ctx: &Ctx,
     df: &Term,
+    layout: Layout,
     first: Lhs,
     lhs: Lhs,
     limits: &Limits,
@@ -270,8 +271,9 @@ pub fn vectorize(
         .cloned()
         .collect();
     let mut ctx = ctx.clone();
-    // The vec of a column is the column: its steps start from `dF` itself.
-    let column = df.shape(&ctx.env).is_some_and(|s| s.cols.is_one());
+    // The vec of a column is the column: for a column by a column, the
+    // steps start from `dF` itself.
+    let column = layout == Layout::Columns;
     let (start_term, first) = if column {
         (df.clone(), first)
     } else {
@@ -626,7 +628,16 @@ pub fn jacobian(problem: &Problem, wrt: &str, opts: &Options) -> Result<Jacobian
     };
     let (steps, result, no_closed_form) = if df.has_diff() {
         let first = Lhs::Differential("F".to_string());
-        let v = vectorize(&ctx, &df, first, jlhs, &opts.limits, &label, &mut stats)?;
+        let v = vectorize(
+            &ctx,
+            &df,
+            layout,
+            first,
+            jlhs,
+            &opts.limits,
+            &label,
+            &mut stats,
+        )?;
         (v.steps, v.result, v.stuck)
     } else {
         // F does not depend on V.

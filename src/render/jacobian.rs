@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::engine::hessian::Hessian;
 use crate::engine::jacobian::{Jacobian, Layout};
-use crate::engine::{Derivation, Step};
+use crate::engine::{Derivation, Lhs, Step};
 use crate::jacobians::{HessianAnswer, JacobianAnswer};
 use crate::problem::Problem;
 use crate::render::derivation::{
@@ -157,6 +157,15 @@ fn gradient_lines(der: &Derivation, style: Style, out: &mut String) {
     }
 }
 
+/// The head of a block of steps (`∂F/∂xᵀ:`), or none when the block is the
+/// identification alone, which names the result itself.
+fn head(name: &str, steps: &[Step]) -> String {
+    match steps.first().map(|s| &s.lhs) {
+        Some(Lhs::Jacobian { .. } | Lhs::Hessian { .. }) => String::new(),
+        _ => format!("{name}:"),
+    }
+}
+
 fn result_line(lhs: String, t: &Term, shape: &Shape, style: Style) -> (String, String) {
     (
         format!("{lhs} = {}", text::show(t, style)),
@@ -186,7 +195,7 @@ fn jacobians_text(a: &JacobianAnswer, check: Option<&Check>, style: Style) -> St
         let name = jacobian_name("F", &j.wrt, j.layout, style);
         if !j.steps.is_empty() {
             out.push('\n');
-            aligned(&block(&format!("{name}:"), &j.steps, style), &mut out);
+            aligned(&block(&head(&name, &j.steps), &j.steps, style), &mut out);
         }
         if let Some(stuck) = &j.no_closed_form {
             out.push_str(&no_closed_form(&name, stuck, style));
@@ -254,7 +263,7 @@ fn hessians_text(a: &HessianAnswer, check: Option<&Check>, style: Style) -> Stri
         let name = hessian_name(&h.gradient.function, &h.rows, &h.cols, h.layout, style);
         if !h.steps.is_empty() {
             out.push('\n');
-            aligned(&block(&format!("{name}:"), &h.steps, style), &mut out);
+            aligned(&block(&head(&name, &h.steps), &h.steps, style), &mut out);
         }
         match &h.no_closed_form {
             Some(_) if !h.bindings.is_empty() => out.push_str(&styled(

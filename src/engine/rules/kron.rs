@@ -41,6 +41,7 @@ pub const VECTORIZE: &[Rule] = &[
     Rule { id: "vec-hadamard",  name: "vec(A ⊙ M) = diag(vec A) vec(M)",    f: vec_hadamard },
     Rule { id: "vec-trace",     name: "tr(Aᵀ M) = vec(A)ᵀ vec(M)",          f: vec_trace },
     Rule { id: "column-hadamard", name: "a ⊙ m = diag(a) m for columns",    f: column_hadamard },
+    Rule { id: "column-scalar", name: "s a = a s for a column a",           f: column_scalar },
     Rule { id: "vec-collect",   name: "collect the coefficients of vec(dV)", f: vec_collect },
 ];
 
@@ -56,6 +57,7 @@ pub const SIMPLIFY: &[Rule] = &[
     Rule { id: "kron-factor",    name: "A ⊗ B + A ⊗ C = A ⊗ (B + C)",   f: kron_factor },
     Rule { id: "vec-column",     name: "vec(a) = a for a column",       f: vec_column },
     Rule { id: "commutation-1",  name: "K_{n,1} = K_{1,n} = I",         f: commutation_one },
+    Rule { id: "negated-sum",    name: "−(−A − B) = A + B",             f: negated_sum },
 ];
 
 fn kids(n: &Math) -> Vec<Pat> {
@@ -284,6 +286,24 @@ fn column_hadamard(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     vec![Proposal {
         from: whole(node),
         to: p::mul(vec![diag(coef), p::c(m)]),
+    }]
+}
+
+/// s a = a s for a constant column `a` and a scalar `s` holding the
+/// differential: a column times a 1×1 factor, so that `s` can be taken apart.
+fn column_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Scale([s, a]) = node else {
+        return vec![];
+    };
+    if !has_d(eg, *s) || has_d(eg, *a) || is_scalar(eg, id) {
+        return vec![];
+    }
+    if !shape(eg, id).is_some_and(|sh| sh.cols.is_one()) {
+        return vec![];
+    }
+    vec![Proposal {
+        from: whole(node),
+        to: p::mul(vec![p::c(*a), p::c(*s)]),
     }]
 }
 
@@ -611,6 +631,32 @@ fn commutation_one(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         from: whole(node),
         to: identity_of(eg, &s.rows),
     }]
+}
+
+/// −(−A − B) = A + B: a negated sum of negated terms.
+fn negated_sum(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Neg(a) = node else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for inner in &eg[*a].nodes {
+        let Math::Add(ts) = inner else { continue };
+        let negs: Option<Vec<Id>> = ts
+            .iter()
+            .map(|&t| {
+                find_node(eg, t, |n| match n {
+                    Math::Neg(x) => Some(*x),
+                    _ => None,
+                })
+            })
+            .collect();
+        let Some(negs) = negs else { continue };
+        out.push(Proposal {
+            from: p::neg(p::add(negs.iter().map(|&x| p::neg(p::c(x))).collect())),
+            to: p::add(negs.iter().map(|&x| p::c(x)).collect()),
+        });
+    }
+    out
 }
 
 /// Whether the class is a product whose factors end with `vec(dV)`.
