@@ -449,6 +449,11 @@ fn base_json(p: &Problem) -> Map<String, Value> {
     let mut obj = Map::new();
     obj.insert("input".into(), json!(p.source));
     obj.insert("shapes".into(), Value::Object(shapes));
+    let shape = p.term.shape(&p.env).unwrap_or_else(Shape::scalar);
+    obj.insert(
+        "function".into(),
+        Value::Object(term_json(&p.term, &shape, &[], p)),
+    );
     obj
 }
 

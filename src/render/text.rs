@@ -104,6 +104,7 @@ pub fn ascii(s: &str) -> String {
             c if c.is_ascii() => out.push(c),
             '−' => out.push('-'),
             '⊙' => out.push_str(".*"),
+            '⊗' => out.push_str("(x)"),
             '⊘' => out.push_str("./"),
             '∂' => out.push('d'),
             '⇒' => out.push_str("=>"),
