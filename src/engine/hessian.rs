@@ -306,6 +306,19 @@ fn as_tangents(t: &Term, names: &BTreeSet<String>, w: &str, direction: &str) -> 
     }
 }
 
+/// The environment of the variables of `t` and of `w` only: every e-graph
+/// run copies its environment, and a network has as many variables as
+/// layers.
+fn own_env(env: &crate::shape::Env, t: &Term, w: &str) -> crate::shape::Env {
+    let mut out = crate::shape::Env::default();
+    for v in t.variables().into_iter().chain([w.to_string()]) {
+        if let Some(info) = env.get(&v) {
+            out.vars.insert(v, info.clone());
+        }
+    }
+    out
+}
+
 /// Every subterm equal to a binding's value written as the binding's name
 /// (`tanh(Z1)` as `H1`).
 fn fold(t: &Term, bindings: &[(String, Term)]) -> Term {
@@ -344,7 +357,7 @@ fn layered(input: LayeredInput<'_>) -> Result<Hessian> {
         if !moving.iter().any(|m| value.mentions(m)) {
             continue;
         }
-        let mut ctx = context(&problem.env, cols);
+        let mut ctx = context(&own_env(&problem.env, value, cols), cols);
         ctx.constants.retain(|c| !moving.contains(c));
         let (d, why) = differential(
             &ctx,
@@ -368,7 +381,7 @@ fn layered(input: LayeredInput<'_>) -> Result<Hessian> {
         insert_matrix(&mut problem, &tangent_name(name), s);
         tangents.push((tangent_name(name), t));
     }
-    let mut ctx = context(&problem.env, cols);
+    let mut ctx = context(&own_env(&problem.env, &g, cols), cols);
     ctx.constants.retain(|c| !moving.contains(c));
     let (dg, why) = differential(
         &ctx,
