@@ -137,6 +137,18 @@ fn variables(problem: &Problem, wrt: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// An expression without variables has no derivative to show.
+fn no_variables(problem: &Problem) -> Error {
+    Error::shape(
+        "input",
+        &problem.source,
+        expr_span(problem),
+        "the expression has no variables to differentiate by",
+        "a constant",
+        None,
+    )
+}
+
 fn time_limit(deadline: Instant, problem: &Problem, session: &Session) -> Result<()> {
     if Instant::now() > deadline {
         return Err(Error::Limit {
@@ -186,6 +198,9 @@ impl Session {
         } else {
             variables(&problem, &opts.wrt)?
         };
+        if wrt.is_empty() {
+            return Err(no_variables(&problem));
+        }
         let engine_opts = Options {
             wrt: wrt.clone(),
             limits: self.limits.engine(deadline),
@@ -260,6 +275,9 @@ impl Session {
                 )));
             }
         };
+        if pairs.is_empty() {
+            return Err(no_variables(&problem));
+        }
         let engine_opts = Options {
             limits: self.limits.engine(deadline),
             ..Options::default()

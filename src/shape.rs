@@ -43,29 +43,44 @@ impl Dim {
     /// assert_eq!(Dim::product(&Dim::Lit(2), &Dim::product(&n, &m)).to_string(), "2mn");
     /// ```
     pub fn product(a: &Dim, b: &Dim) -> Dim {
-        let mut coef: u64 = 1;
+        let mut lits: Vec<u64> = Vec::new();
         let mut syms: Vec<String> = Vec::new();
         for d in a.factors().into_iter().chain(b.factors()) {
             match d {
-                Dim::Lit(n) => coef = coef.saturating_mul(n),
+                Dim::Lit(1) => {}
+                Dim::Lit(n) => lits.push(n),
                 Dim::Sym(s) => syms.push(s),
                 Dim::Prod(_) => {}
             }
         }
         syms.sort();
-        match (coef, syms.len()) {
-            (c, 0) => Dim::Lit(c),
-            (1, 1) => Dim::Sym(syms.pop().unwrap_or_default()),
-            (c, _) => {
-                let mut fs: Vec<Dim> = Vec::new();
-                if c != 1 {
-                    fs.push(Dim::Lit(c));
-                }
+        lits.sort_unstable();
+        // Literals are multiplied into one coefficient while it stays small;
+        // larger ones stay factors, so that the numeric check's stand-ins
+        // for large sizes (`shrink`) replace each factor the same way
+        // everywhere.
+        let coef = lits.iter().try_fold(1u64, |acc, &n| {
+            acc.checked_mul(n).filter(|&p| p <= Self::SMALL_PRODUCT)
+        });
+        let lits: Vec<Dim> = match coef {
+            Some(1) => vec![],
+            Some(c) => vec![Dim::Lit(c)],
+            None => lits.into_iter().map(Dim::Lit).collect(),
+        };
+        match (lits.len(), syms.len()) {
+            (0, 0) => Dim::one(),
+            (1, 0) => lits.into_iter().next().unwrap_or_else(Dim::one),
+            (0, 1) => Dim::Sym(syms.pop().unwrap_or_default()),
+            _ => {
+                let mut fs = lits;
                 fs.extend(syms.into_iter().map(Dim::Sym));
                 Dim::Prod(fs)
             }
         }
     }
+
+    /// The largest product of literal sizes written as one literal.
+    pub const SMALL_PRODUCT: u64 = 64;
 
     /// The factors of a product (itself for any other dimension).
     pub fn factors(&self) -> Vec<Dim> {
@@ -83,9 +98,11 @@ impl fmt::Display for Dim {
             Dim::Lit(n) => write!(f, "{n}"),
             // `mn`, `2n`, `n²`; `n1·m` when a name is longer than a letter.
             Dim::Prod(fs) => {
-                let short = fs
-                    .iter()
-                    .all(|d| matches!(d, Dim::Lit(_)) || d.to_string().chars().count() == 1);
+                let lits = fs.iter().filter(|d| matches!(d, Dim::Lit(_))).count();
+                let short = lits <= 1
+                    && fs
+                        .iter()
+                        .all(|d| matches!(d, Dim::Lit(_)) || d.to_string().chars().count() == 1);
                 let mut parts: Vec<String> = Vec::new();
                 let mut i = 0;
                 while i < fs.len() {

@@ -187,6 +187,10 @@ pub fn differential(
     }
     let steps = st.steps(&ctx, table, &best, show);
     stats.push(st.finish());
+    // `d(C) = 0` for a constant is in the e-graph, but `dC` may be the
+    // smaller form: the constants' differentials are set to zero here.
+    let best = ctx.from_rec(&best);
+    let held = held_constant(&best, &ctx.constants, &ctx.env);
     let mut used: Vec<&'static str> = Vec::new();
     for s in &steps {
         let ids = match &s.rule {
@@ -209,7 +213,39 @@ pub fn differential(
             .cloned()
             .collect(),
     };
-    Ok((ctx.from_rec(&best), why))
+    Ok((held, why))
+}
+
+/// `t` with `d(C)` zero for every constant `C`, and the zero terms dropped.
+fn held_constant(t: &Term, constants: &[String], env: &Env) -> Term {
+    fn zeroed(t: &Term, constants: &[String], env: &Env) -> Term {
+        match t {
+            Term::Diff(a) => match &**a {
+                Term::Var(n) if constants.contains(n) => {
+                    let s = env.shape(n).cloned().unwrap_or_else(Shape::scalar);
+                    if s.is_scalar() {
+                        Term::num(0.0)
+                    } else {
+                        Term::Zero(s)
+                    }
+                }
+                _ => t.clone(),
+            },
+            _ => t.map_children(|c| zeroed(c, constants, env)),
+        }
+    }
+    let z = zeroed(t, constants, env);
+    if z == *t {
+        return z;
+    }
+    super::drop_zeros(&z).unwrap_or_else(|| {
+        let s = t.shape(env).unwrap_or_else(Shape::scalar);
+        if s.is_scalar() {
+            Term::num(0.0)
+        } else {
+            Term::Zero(s)
+        }
+    })
 }
 
 /// The simplest form of `t` by the simplification and Kronecker rules, and
@@ -552,11 +588,15 @@ pub fn cotangent_function(f: &Term, env: &Env) -> String {
     "L".to_string()
 }
 
-/// The name of a scalar cotangent (`G`, or `G_1`, … when taken).
-fn cotangent_scalar(env: &Env) -> String {
+/// The name of a scalar cotangent (`G`, or `G_1`, … when taken by a
+/// variable or by the gradient of an unknown function of `f`).
+fn cotangent_scalar(f: &Term, env: &Env) -> String {
+    let mut unknowns = Vec::new();
+    super::collect_unknown_names(f, &mut unknowns);
+    let taken: Vec<String> = unknowns.iter().map(|u| super::gradient_symbol(u)).collect();
     std::iter::once("G".to_string())
         .chain((1..).map(|i| format!("G_{i}")))
-        .find(|n| env.get(n).is_none())
+        .find(|n| env.get(n).is_none() && !taken.contains(n))
         .unwrap_or_default()
 }
 
@@ -579,7 +619,7 @@ pub fn jacobian(problem: &Problem, wrt: &str, opts: &Options) -> Result<Jacobian
     // scalar F, of the product G F with a scalar G.
     let mut vjp_problem = problem.clone();
     if fshape.is_scalar() {
-        let g = cotangent_scalar(&problem.env);
+        let g = cotangent_scalar(&problem.term, &problem.env);
         vjp_problem.env.vars.insert(
             g.clone(),
             VarInfo {

@@ -602,7 +602,7 @@ pub(crate) fn stuck_differential(t: &Term) -> Option<Term> {
 /// `t` without its zero parts (`A ⊙ 0`, `0 + B`, `tr(0 X)`); `None` when `t`
 /// is zero. Only operations linear in the zero operand are cleared:
 /// `exp(0)` is not zero.
-fn drop_zeros(t: &Term) -> Option<Term> {
+pub(crate) fn drop_zeros(t: &Term) -> Option<Term> {
     use Term::*;
     let is_zero = |t: &Term| match t {
         Zero(_) => true,
