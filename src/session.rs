@@ -31,7 +31,7 @@ use crate::ast::{Expr, ExprKind, Input};
 use crate::check::{self, Annotated, Declared};
 use crate::components::{self, Agreement};
 use crate::engine::rule::Rule;
-use crate::engine::rules::{algebra, differential as dtable};
+use crate::engine::rules::differential as dtable;
 use crate::engine::stage::Rewrite;
 use crate::engine::{self, CostModel, Derivation, Gradient, Options, flops, stage};
 use crate::equivalence::{self, Equivalence};
@@ -853,7 +853,7 @@ impl Session {
     pub fn simplify(&self, expr: &str) -> Result<Rewriting> {
         let deadline = Instant::now() + self.limits.timeout;
         let problem = self.bounded(expr)?;
-        let rules = algebra::with_simplification();
+        let rules = crate::equivalence::rules();
         let start = problem.term.clone();
         let (result, steps) = self.run_stage(
             &problem,

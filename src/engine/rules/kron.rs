@@ -60,6 +60,20 @@ pub const SIMPLIFY: &[Rule] = &[
     Rule { id: "negated-sum",    name: "−(−A − B) = A + B",             f: negated_sum },
 ];
 
+/// The Kronecker identities for `simplify` and `equiv`: the simplification
+/// rules, and `vec(AXB) = (Bᵀ ⊗ A) vec(X)` for every factor `X` of a product
+/// under `vec` (k proposals for k factors, none of them under a `vec` again).
+#[rustfmt::skip]
+pub const ALGEBRA: &[Rule] = &[
+    Rule { id: "vec-of-product", name: "vec(A X B) = (Bᵀ ⊗ A) vec(X)", f: vec_of_product },
+    Rule { id: "vec-of-transpose", name: "vec(Xᵀ) = K vec(X)",         f: vec_of_transpose },
+];
+
+/// The simplification rules and [`ALGEBRA`].
+pub fn algebra() -> Vec<Rule> {
+    SIMPLIFY.iter().chain(ALGEBRA).cloned().collect()
+}
+
 fn kids(n: &Math) -> Vec<Pat> {
     n.children().iter().map(|&c| p::c(c)).collect()
 }
@@ -225,6 +239,69 @@ fn vec_product(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         let matched = Pat::node(inner.clone(), from);
         Some((matched, p::mul(vec![coef, vec_of(p::c(m))])))
     })
+}
+
+// Matrix Cookbook (520), for any factor of a product: vec(A X B) = (Bᵀ ⊗ A) vec(X).
+fn vec_of_product(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::VecOf(a) = node else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for inner in &eg[*a].nodes {
+        let Math::Mul(fs) = inner else { continue };
+        for (i, &m) in fs.iter().enumerate() {
+            let Some(ms) = shape(eg, m) else { continue };
+            let (pre, post) = (&fs[..i], &fs[i + 1..]);
+            let right = if post.is_empty() {
+                (!ms.cols.is_one()).then(|| identity_of(eg, &ms.cols))
+            } else {
+                Some(p::t(p::mul(post.iter().map(|&f| p::c(f)).collect())))
+            };
+            let left = if pre.is_empty() {
+                (!ms.rows.is_one()).then(|| identity_of(eg, &ms.rows))
+            } else {
+                Some(p::mul(pre.iter().map(|&f| p::c(f)).collect()))
+            };
+            let coef = match (right, left) {
+                (Some(b), Some(a)) => kron(b, a),
+                (Some(x), None) | (None, Some(x)) => x,
+                (None, None) => continue,
+            };
+            // The factor taken out is reported with its node, so that the
+            // k proposals at one product differ in what they matched.
+            let mut from: Vec<Pat> = fs.iter().map(|&f| p::c(f)).collect();
+            from[i] = whole(&eg[m].nodes[0]);
+            out.push(Proposal {
+                from: vec_of(Pat::node(inner.clone(), from)),
+                to: p::mul(vec![coef, vec_of(p::c(m))]),
+            });
+        }
+    }
+    out
+}
+
+// Magnus and Neudecker, chapter 3, (7.3), for any matrix: vec(Xᵀ) = K_{m,n} vec(X).
+fn vec_of_transpose(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::VecOf(a) = node else {
+        return vec![];
+    };
+    eg[*a]
+        .nodes
+        .iter()
+        .filter_map(|inner| {
+            let Math::Transpose(m) = inner else {
+                return None;
+            };
+            let s = shape(eg, *m)?;
+            if s.rows.is_one() || s.cols.is_one() {
+                return None;
+            }
+            Some(Proposal {
+                from: vec_of(whole(inner)),
+                to: p::mul(vec![commutation(eg, &s.rows, &s.cols), vec_of(p::c(*m))]),
+            })
+        })
+        .collect()
 }
 
 // Magnus and Neudecker, chapter 3, (7.3): K_{m,n} vec(A) = vec(Aᵀ) for A m×n.

@@ -24,6 +24,7 @@ pub const TABLES: &[&[Rule]] = &[
     algebra::RULES,
     kron::VECTORIZE,
     kron::SIMPLIFY,
+    kron::ALGEBRA,
 ];
 
 /// The rule with identifier `id`, in any table.
