@@ -79,6 +79,9 @@ pub enum ProductOp {
     ElemDiv,
     /// `/`: division by a scalar.
     Div,
+    /// `⊗`: the Kronecker product (it binds looser than the others; the
+    /// parser keeps a chain left-associative, so it only ever ends one).
+    Kron,
 }
 
 /// The kinds of expression nodes.
@@ -122,6 +125,8 @@ pub enum ExprKind {
     Norm(Box<Expr>),
     /// `L(E)`: an unknown scalar function (`ℓ` spelled `ell`).
     Unknown(String, Box<Expr>),
+    /// `K_{m,n}`: the commutation matrix of m×n matrices.
+    Commutation(Dim, Dim),
 }
 
 /// A declaration `X: 1×n`, `alpha: scalar`, `A: sym n×n`.

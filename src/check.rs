@@ -343,7 +343,7 @@ impl Checker<'_> {
 
     fn dim(&mut self, d: &Dim) -> DimId {
         match d {
-            Dim::Lit(_) => self.dims.constant(d.clone()),
+            Dim::Lit(_) | Dim::Prod(_) => self.dims.constant(d.clone()),
             Dim::Sym(name) => match self.dim_names.get(name) {
                 Some(id) => *id,
                 None => {
@@ -528,6 +528,20 @@ impl Checker<'_> {
                 let t = self.expr(inner, level)?;
                 let term = Term::EPow(Box::new(t.term), Number(*p));
                 self.typed(term, t.shape, t.depth + 1, span)
+            }
+            ExprKind::Call(Callee::Kron, args) => {
+                let [a, b] = args.as_slice() else {
+                    return Err(self.error(span, "`kron` takes two arguments", "here", None));
+                };
+                let (ta, tb) = (self.expr(a, level)?, self.expr(b, level)?);
+                self.kron(ta, tb, span)
+            }
+            ExprKind::Commutation(m, n) => {
+                let (m, n) = (self.dim(m), self.dim(n));
+                self.seen.extend([m, n]);
+                let d = self.dims.product(m, n);
+                let term = Term::Commutation(placeholder(m), placeholder(n));
+                self.typed(term, DimShape { rows: d, cols: d }, 1, span)
             }
             ExprKind::Call(callee, args) => {
                 let [arg] = args.as_slice() else {
@@ -753,6 +767,7 @@ impl Checker<'_> {
                     };
                     self.typed(term, acc.shape, acc.depth.max(t.depth) + 1, span)?
                 }
+                ProductOp::Kron => self.kron(acc, t, span)?,
                 ProductOp::Div => {
                     if !self.is_scalar(t.shape) {
                         let message = format!(
@@ -887,10 +902,37 @@ impl Checker<'_> {
         self.typed(term, t.shape, depth + 1, span)
     }
 
+    /// `A ⊗ B`: an mp×nq matrix for A m×n and B p×q.
+    fn kron(&mut self, a: Typed, b: Typed, span: Span) -> Result<Typed> {
+        let shape = DimShape {
+            rows: self.dims.product(a.shape.rows, b.shape.rows),
+            cols: self.dims.product(a.shape.cols, b.shape.cols),
+        };
+        let depth = a.depth.max(b.depth) + 1;
+        self.typed(
+            Term::Kron(Box::new(a.term), Box::new(b.term)),
+            shape,
+            depth,
+            span,
+        )
+    }
+
     fn call(&mut self, callee: Callee, t: Typed, arg_span: Span, span: Span) -> Result<Typed> {
         let depth = t.depth + 1;
         let f = match callee {
             Callee::Inverse => return self.power(t, -1, arg_span, span),
+            // The parser gives `kron` its two arguments (see `expr_kind`).
+            Callee::Kron => {
+                return Err(self.error(span, "`kron` takes two arguments", "here", None));
+            }
+            Callee::Vec => {
+                let rows = self.dims.product(t.shape.rows, t.shape.cols);
+                let shape = DimShape {
+                    rows,
+                    cols: self.dims.constant(Dim::one()),
+                };
+                return self.typed(Term::VecOf(Box::new(t.term)), shape, depth, span);
+            }
             Callee::Func(f) => f,
         };
         let shape = match f.spec().shape {
@@ -997,7 +1039,7 @@ impl Checker<'_> {
             match self.dims.value(root) {
                 Some(Dim::Sym(s)) if !order.contains(&s) => order.push(s),
                 Some(_) => {}
-                None if named.contains_key(&root) => {}
+                None if named.contains_key(&root) || self.dims.is_product(root) => {}
                 None => {
                     let name = names.next().unwrap_or_default();
                     order.push(name.clone());
@@ -1006,11 +1048,9 @@ impl Checker<'_> {
             }
         }
         let mut resolve = |d: DimId| -> Dim {
-            let root = self.dims.find(d);
-            match self.dims.value(root) {
-                Some(v) => v,
-                None => Dim::Sym(named.get(&root).cloned().unwrap_or_default()),
-            }
+            self.dims.resolve(d, &mut |root| {
+                Dim::Sym(named.get(&root).cloned().unwrap_or_default())
+            })
         };
         let shape_of = |s: DimShape, resolve: &mut dyn FnMut(DimId) -> Dim| {
             Shape::new(resolve(s.rows), resolve(s.cols))
@@ -1124,6 +1164,9 @@ fn resolve_term(t: Term, f: &mut dyn FnMut(Dim) -> Dim) -> Term {
             }
         }
         Term::Var(_) | Term::Num(_) => t,
+        Term::Commutation(m, n) => Term::Commutation(f(m), f(n)),
+        Term::Kron(a, b) => Term::Kron(go(a, f), go(b, f)),
+        Term::VecOf(a) => Term::VecOf(go(a, f)),
         Term::Neg(a) => Term::Neg(go(a, f)),
         Term::Transpose(a) => Term::Transpose(go(a, f)),
         Term::Inverse(a) => Term::Inverse(go(a, f)),

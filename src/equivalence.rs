@@ -22,7 +22,7 @@ use crate::budget;
 use crate::engine::Limits;
 use crate::engine::lang::{Ctx, Math, ShapeAnalysis};
 use crate::engine::rule::{Budget, Rule};
-use crate::engine::rules::{algebra, simplify};
+use crate::engine::rules::{algebra, kron, simplify};
 pub use crate::engine::stage::Rewrite;
 use crate::engine::stage::flat_steps;
 use crate::error::{Error, Result};
@@ -31,14 +31,21 @@ use crate::render::text::{self, Style};
 use crate::shape::Env;
 use crate::term::Term;
 
-/// The rules an equivalence proof may use: the simplification table, then
-/// the general algebra table.
+/// The rules an equivalence proof may use: the simplification table, the
+/// general algebra table, then the Kronecker identities.
 pub fn rules() -> Vec<Rule> {
-    algebra::with_simplification()
+    let mut rules = algebra::with_simplification();
+    rules.extend(kron::algebra());
+    rules
 }
 
 /// The tables [`rules`] is made of, for naming the steps of a proof.
-pub const RULES: &[&[Rule]] = &[simplify::RULES, algebra::RULES];
+pub const RULES: &[&[Rule]] = &[
+    simplify::RULES,
+    algebra::RULES,
+    kron::SIMPLIFY,
+    kron::ALGEBRA,
+];
 
 /// Random points at which two terms are compared.
 pub const TRIALS: u32 = 5;

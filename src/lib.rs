@@ -10,6 +10,8 @@
 //! |---|---|
 //! | [`Session::derive`] | an [`Answer`]: every gradient with its steps, checked, in any [`Format`] |
 //! | [`Session::grad`], [`grad`] | one [`Gradient`] |
+//! | [`Session::jacobian`] | a [`JacobianAnswer`]: each [`Jacobian`] in numerator layout, with its JVP and VJP, checked |
+//! | [`Session::hessian`] | a [`HessianAnswer`]: each [`Hessian`] (or mixed block), `d²f` and the HVP, checked |
 //! | [`Session::differential`], [`differential`] | a [`Rewriting`]: `d(expr)` with its steps |
 //! | [`Session::simplify`], [`simplify`] | a [`Rewriting`]: the simplest equal form |
 //! | [`Session::equivalent`], [`equivalent`] | an [`Equivalence`]: proved, refuted, or unknown |
@@ -37,6 +39,7 @@ pub mod numeric;
 pub mod registry;
 
 mod error;
+mod jacobians;
 mod problem;
 mod session;
 mod shape;
@@ -68,12 +71,15 @@ pub mod verify;
 
 pub use check::{Annotated, NodeShape, check};
 pub use components::{Agreement, Derivation as ComponentsDerivation, Verdict};
+pub use engine::hessian::Hessian;
+pub use engine::jacobian::{Directional, Jacobian, Layout};
 pub use engine::stage::Rewrite;
 pub use engine::{
     CostModel, Definition, Derivation, Gradient, Lhs, Meaning, StageStats, Step, Why,
 };
 pub use equivalence::{Equivalence, Proof};
 pub use error::{Error, LimitKind, Result};
+pub use jacobians::{DerivativeOptions, HessianAnswer, JacobianAnswer};
 pub use numeric::{Comparison, Counterexample};
 pub use parse::parse;
 pub use problem::Problem;

@@ -40,6 +40,7 @@ use generated::{Grammar, Rule};
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
     PrattParser::new()
         .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::kron, Assoc::Left))
         .op(Op::infix(Rule::matmul, Assoc::Left)
             | Op::infix(Rule::hadamard, Assoc::Left)
             | Op::infix(Rule::elem_div, Assoc::Left)
@@ -354,6 +355,7 @@ impl<'s> Builder<'s> {
             Rule::hadamard => ProductOp::Hadamard,
             Rule::elem_div => ProductOp::ElemDiv,
             Rule::div => ProductOp::Div,
+            Rule::kron => ProductOp::Kron,
             _ => ProductOp::Juxtapose,
         };
         let (first, mut rest, mut depth) = match lhs.expr.kind {
@@ -505,6 +507,17 @@ impl<'s> Builder<'s> {
                 greek: true,
             }),
             Rule::word => self.word(p),
+            Rule::commutation => {
+                let dims = p
+                    .into_inner()
+                    .filter(|q| q.as_rule() == Rule::dim)
+                    .map(|q| self.dim(&q))
+                    .collect::<Result<Vec<_>>>()?;
+                match <[Dim; 2]>::try_from(dims) {
+                    Ok([m, n]) => leaf(ExprKind::Commutation(m, n)),
+                    Err(_) => Err(self.error(span, "malformed K_{m,n}", "here", None)),
+                }
+            }
             _ => Err(self.error(span, "unexpected token", "here", None)),
         }
     }
@@ -540,12 +553,25 @@ impl<'s> Builder<'s> {
                 )),
             ));
         }
-        if args.len() > 1 {
+        let arity = callee.arity();
+        if args.len() != arity {
+            let (takes, example) = match arity {
+                1 => ("one argument".to_string(), format!("{name}(X)")),
+                n => (format!("{n} arguments"), format!("{name}(A, B)")),
+            };
+            let given = match args.len() {
+                1 => "1 is given".to_string(),
+                n => format!("{n} are given"),
+            };
             return Err(self.error(
                 span,
-                &format!("`{name}` takes one argument, but {} are given", args.len()),
-                "too many arguments",
-                Some(&format!("write {name}(X)")),
+                &format!("`{name}` takes {takes}, but {given}"),
+                if args.len() > arity {
+                    "too many arguments"
+                } else {
+                    "too few arguments"
+                },
+                Some(&format!("write {example}")),
             ));
         }
         let mut built = Vec::new();
@@ -741,9 +767,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         EOI => "end of input",
         number | call | unknown_call | greek | paren | word | norm_bars | neg | call_name
-        | unknown | greek_letter | name | expr | bar_expr | ones => "an operand",
-        add | sub | hadamard | elem_div | div | matmul | juxt | transpose | power | epower
-        | transpose_inverse => "an operator",
+        | commutation | unknown | greek_letter | name | expr | bar_expr | ones => "an operand",
+        add | sub | kron | hadamard | elem_div | div | matmul | juxt | transpose | power
+        | epower | transpose_inverse => "an operator",
         where_clause | where_kw => "`where`",
         decl | decl_name => "a declaration such as `X: 1×n`",
         scalar_kw | vector_kw | matrix_type | sym_kw | dim => {

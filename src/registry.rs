@@ -468,11 +468,29 @@ pub enum Callable {
     Func(Func),
     /// `inv(A)`, the inverse.
     Inverse,
+    /// `kron(A, B)`, the Kronecker product `A ⊗ B`.
+    Kron,
+    /// `vec(A)`, the columns of `A` stacked.
+    Vec,
+}
+
+impl Callable {
+    /// The number of arguments it takes.
+    pub fn arity(self) -> usize {
+        match self {
+            Callable::Kron => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// Names the language reads before `(` that are operators rather than
 /// registry functions.
-const OPERATOR_CALLS: &[(&str, Callable)] = &[("inv", Callable::Inverse)];
+const OPERATOR_CALLS: &[(&str, Callable)] = &[
+    ("inv", Callable::Inverse),
+    ("kron", Callable::Kron),
+    ("vec", Callable::Vec),
+];
 
 /// The callable named `name` (a registry name, alias or symbol, or an
 /// operator such as `inv`).

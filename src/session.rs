@@ -31,7 +31,7 @@ use crate::ast::{Expr, ExprKind, Input};
 use crate::check::{self, Annotated, Declared};
 use crate::components::{self, Agreement};
 use crate::engine::rule::Rule;
-use crate::engine::rules::{algebra, differential as dtable};
+use crate::engine::rules::differential as dtable;
 use crate::engine::stage::Rewrite;
 use crate::engine::{self, CostModel, Derivation, Gradient, Options, flops, stage};
 use crate::equivalence::{self, Equivalence};
@@ -89,7 +89,7 @@ impl Limits {
     }
 
     /// The limits of each e-graph run of a query that must end at `deadline`.
-    fn engine(&self, deadline: Instant) -> engine::Limits {
+    pub(crate) fn engine(&self, deadline: Instant) -> engine::Limits {
         engine::Limits {
             nodes: self.nodes,
             iterations: self.iterations,
@@ -650,7 +650,7 @@ impl Session {
     }
 
     /// A checked problem within the term budget for `task`.
-    fn bounded(&self, expr: &str, task: &'static str) -> Result<Problem> {
+    pub(crate) fn bounded(&self, expr: &str, task: &'static str) -> Result<Problem> {
         let problem = self.check(expr)?;
         budget::check_term_size(&problem.term, &problem.source, task, self.limits.term_size)?;
         Ok(problem)
@@ -870,7 +870,7 @@ impl Session {
     pub fn simplify(&self, expr: &str) -> Result<Rewriting> {
         let deadline = Instant::now() + self.limits.timeout;
         let problem = self.bounded(expr, "simplify")?;
-        let rules = algebra::with_simplification();
+        let rules = crate::equivalence::rules();
         let start = problem.term.clone();
         let (result, steps) = self.run_stage(
             &problem,
@@ -1036,7 +1036,10 @@ fn names(e: &Expr, out: &mut BTreeSet<String>) {
             ExprKind::Var { name, .. } => {
                 out.insert(name.clone());
             }
-            ExprKind::Identity | ExprKind::Ones | ExprKind::Number(_) => {}
+            ExprKind::Identity
+            | ExprKind::Ones
+            | ExprKind::Number(_)
+            | ExprKind::Commutation(..) => {}
             ExprKind::Call(_, xs) => stack.extend(xs),
             ExprKind::Paren(x)
             | ExprKind::Neg(x)

@@ -18,6 +18,9 @@ pub const MAX: u64 = 64;
 pub fn dim(d: &Dim) -> Dim {
     match d {
         Dim::Lit(n) if *n > MAX => Dim::Lit(8 + n % 16),
+        Dim::Prod(fs) => fs
+            .iter()
+            .fold(Dim::one(), |acc, f| Dim::product(&acc, &dim(f))),
         other => other.clone(),
     }
 }
@@ -37,6 +40,7 @@ pub fn term(t: &Term) -> Term {
         Term::Identity(d) => Term::Identity(dim(d)),
         Term::Ones(s) => Term::Ones(shape(s)),
         Term::Zero(s) => Term::Zero(shape(s)),
+        Term::Commutation(m, n) => Term::Commutation(dim(m), dim(n)),
         other => other.map_children(term),
     }
 }

@@ -97,6 +97,15 @@ pub enum Term {
     Unknown(String, Box<Term>),
     /// The differential `d(E)`.
     Diff(Box<Term>),
+    /// The Kronecker product `A ⊗ B`: for `A` m×n and `B` p×q, the mp×nq
+    /// matrix of blocks `a_ij B`.
+    Kron(Box<Term>, Box<Term>),
+    /// `vec(A)`: the columns of an m×n matrix stacked into one mn×1 column.
+    VecOf(Box<Term>),
+    /// The commutation matrix `K_{m,n}`: the mn×mn permutation with
+    /// `K_{m,n} vec(A) = vec(Aᵀ)` for every m×n matrix `A` (Magnus and
+    /// Neudecker, "Matrix Differential Calculus", 3.7).
+    Commutation(Dim, Dim),
 }
 
 impl Term {
@@ -152,6 +161,21 @@ impl Term {
             Transpose(a) => a.shape(env)?.transposed(),
             Apply(f, a) => f.spec().shape.apply(&a.shape(env)?)?,
             Unknown(..) => Shape::scalar(),
+            Kron(a, b) => {
+                let (sa, sb) = (a.shape(env)?, b.shape(env)?);
+                Shape::new(
+                    Dim::product(&sa.rows, &sb.rows),
+                    Dim::product(&sa.cols, &sb.cols),
+                )
+            }
+            VecOf(a) => {
+                let s = a.shape(env)?;
+                Shape::new(Dim::product(&s.rows, &s.cols), Dim::one())
+            }
+            Commutation(m, n) => {
+                let d = Dim::product(m, n);
+                Shape::new(d.clone(), d)
+            }
         })
     }
 
@@ -190,8 +214,9 @@ impl Term {
     pub fn children(&self) -> Vec<&Term> {
         use Term::*;
         match self {
-            Var(_) | Num(_) | Identity(_) | Ones(_) | Zero(_) => vec![],
-            Neg(a)
+            Var(_) | Num(_) | Identity(_) | Ones(_) | Zero(_) | Commutation(..) => vec![],
+            VecOf(a)
+            | Neg(a)
             | Transpose(a)
             | Inverse(a)
             | Pow(a, _)
@@ -200,7 +225,7 @@ impl Term {
             | Unknown(_, a)
             | Diff(a) => vec![a],
             Add(ts) | Mul(ts) => ts.iter().collect(),
-            Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) => vec![a, b],
+            Scale(a, b) | Hadamard(a, b) | ElemDiv(a, b) | Div(a, b) | Kron(a, b) => vec![a, b],
         }
     }
 
@@ -250,6 +275,11 @@ impl Term {
             Term::Transpose(a) => Term::Transpose(b(a)),
             Term::Inverse(a) => Term::Inverse(b(a)),
             Term::Diff(a) => Term::Diff(b(a)),
+            Term::VecOf(a) => Term::VecOf(b(a)),
+            Term::Kron(x, y) => {
+                let x = b(x);
+                Term::Kron(x, b(y))
+            }
             Term::Pow(a, k) => Term::Pow(b(a), *k),
             Term::EPow(a, p) => Term::EPow(b(a), *p),
             Term::Apply(g, a) => Term::Apply(*g, b(a)),

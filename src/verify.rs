@@ -39,6 +39,34 @@ impl Check {
     }
 }
 
+impl Check {
+    /// A check of nothing yet, at `trials` points from `seed`.
+    pub fn new(seed: u64, trials: u32) -> Check {
+        Check {
+            max_rel_error: 0.0,
+            trials,
+            per_gradient: Vec::new(),
+            sizes: BTreeMap::new(),
+            seed,
+        }
+    }
+
+    /// Records the report of one result, named `what`.
+    pub fn add(&mut self, what: &str, report: &numeric::CheckReport) {
+        self.add_error(what, report.max_rel_error, &report.sizes);
+    }
+
+    /// Records the error `e` of one result, named `what`, at `sizes`.
+    pub fn add_error(&mut self, what: &str, e: f64, sizes: &BTreeMap<String, usize>) {
+        let e = if e.is_nan() { f64::INFINITY } else { e };
+        if self.sizes.is_empty() {
+            self.sizes = sizes.clone();
+        }
+        self.max_rel_error = self.max_rel_error.max(e);
+        self.per_gradient.push((what.to_string(), e));
+    }
+}
+
 /// Checks every gradient of `der` at `trials` random points drawn from `seed`.
 pub fn check(der: &Derivation, seed: u64, trials: u32) -> Result<Check> {
     check_until(der, seed, trials, None)

@@ -123,12 +123,25 @@ fn both(
         }
     }
     out.push_str(&format!("input: {shown}\n\n"));
-    for cmd in ["grad", "shape"] {
-        let what = match input {
-            Input::Arg { .. } => format!("{cmd} EXPR"),
-            Input::Stdin(_) => format!("{cmd} - <INPUT"),
+    // `grad` unless the case names its commands (`# run: hessian --wrt x`),
+    // then `shape`.
+    let mut cmds: Vec<Vec<String>> = match input {
+        Input::Arg { runs, .. } if !runs.is_empty() => runs.clone(),
+        _ => vec![vec!["grad".to_string()]],
+    };
+    cmds.push(vec!["shape".to_string()]);
+    for cmd in &cmds {
+        let (sub, opts) = (&cmd[0], cmd[1..].join(" "));
+        let opts = if opts.is_empty() {
+            String::new()
+        } else {
+            format!(" {opts}")
         };
-        let r = run(&input.args(cmd), input.stdin());
+        let what = match input {
+            Input::Arg { .. } => format!("{sub} EXPR{opts}"),
+            Input::Stdin(_) => format!("{sub} -{opts} <INPUT"),
+        };
+        let r = run(&input.args_of(cmd), input.stdin());
         out.push_str(&judge(case, &what, &r, times, problems));
         out.push('\n');
     }

@@ -30,7 +30,8 @@ fn rows_are_in_the_order_of_the_ids() {
 #[test]
 fn every_name_parses_to_its_own_entry() {
     for (name, callable) in registry::call_names() {
-        let src = format!("{name}(X)");
+        let args = vec!["X"; callable.arity()].join(", ");
+        let src = format!("{name}({args})");
         let input = parse::parse(&src).unwrap_or_else(|e| panic!("{src}: {e}"));
         match input.expr.kind {
             ExprKind::Call(c, _) => assert_eq!(c, callable, "{src}"),

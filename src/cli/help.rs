@@ -16,6 +16,9 @@ The expression language of matdiff (docs/language.md has the full reference).
   X .^ p, X.^{0.5}                 elementwise power by a real number
   A ⊙ B, A .* B                    elementwise product
   A ./ B, A / alpha                elementwise division; division by a scalar
+  A ⊗ B, kron(A, B)                Kronecker product (mp×nq for m×n and p×q)
+  vec(X)                           the columns of X stacked (mn×1)
+  K_{m,n}                          commutation matrix: K_{m,n} vec(X) = vec(Xᵀ)
   ‖x‖, ||x||                       norm (as norm(x))
   I, 𝟙 (or ones), 0                identity, all-ones, zero (shapes inferred)
   2, 0.5, 1e-3                     constants; in a sum with a matrix, c is c𝟙
@@ -34,8 +37,8 @@ names (alpha, α, lambda, λ, …) scalars, capital Greek names (Sigma, Σ, Omeg
   --let 'X: 1×n' --let 'A: sym n×n'      (on the command line)
   kinds of declaration: n×m, 3x4, sym n×n, scalar, vector, n×1, 1×n
 
-Precedence, loosest first: + - ; products (juxtaposition * @ ⊙ .* / ./) ;
-unary minus ; postfix (^T ' ^{-1} ^k .^p) ; atoms.
+Precedence, loosest first: + - ; ⊗ ; products (juxtaposition * @ ⊙ .* / ./) ;
+unary minus ; postfix (^T ' ^{-1} ^k .^p) ; atoms. (A C ⊗ B D is (AC) ⊗ (BD).)
 
 Functions:
 ";

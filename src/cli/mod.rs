@@ -7,7 +7,9 @@
 mod equiv;
 mod grad;
 mod help;
+mod hessian;
 mod input;
+mod jacobian;
 mod repl;
 #[cfg(feature = "serve")]
 mod serve;
@@ -48,6 +50,12 @@ pub enum Command {
     /// Differentiate a scalar expression with respect to its variables.
     #[command(after_help = GRAD_HELP)]
     Grad(GradArgs),
+    /// The Jacobian of an expression (any shape), in numerator layout, with its JVP and VJP.
+    #[command(after_help = DERIV_HELP)]
+    Jacobian(DerivArgs),
+    /// The Hessian of a scalar expression (or a mixed block), d²f and the Hessian-vector product.
+    #[command(after_help = DERIV_HELP)]
+    Hessian(DerivArgs),
     /// Simplify an expression.
     Simplify(SimplifyArgs),
     /// Decide whether two expressions are equal for all values.
@@ -193,6 +201,54 @@ pub struct GradArgs {
     pub limits: LimitArgs,
 }
 
+/// More about `jacobian` and `hessian`, shown by their `--help`.
+const DERIV_HELP: &str = "\
+Layout: numerator. For a column F and a column v, J = ∂F/∂vᵀ (row i is the
+gradient of Fᵢ); otherwise J = ∂vec F/∂(vec V)ᵀ, with vec stacking columns.
+A Hessian is the Jacobian of the gradient: ∂²f/∂vec V ∂(vec W)ᵀ, rows from
+the first --wrt. The JVP is dF at dV = V̇; the VJP is the gradient of tr(Gᵀ F).
+
+EXPR `-` reads one expression per line from standard input, as for grad.
+
+Exit status:
+  0  success (with EXPR `-`: every line succeeded)
+  1  a derivation the tool cannot do, or a numeric check that failed
+  2  bad input or usage";
+
+/// Arguments of `jacobian` and `hessian`.
+#[derive(Clone, Debug, Args)]
+pub struct DerivArgs {
+    /// The expression, or `-` to read one per line from standard input.
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// The variable (repeatable: jacobian, one result each; hessian, two
+    /// give the mixed block; default: every variable).
+    #[arg(long = "wrt", value_name = "V")]
+    pub wrt: Vec<String>,
+    #[arg(long = "let", value_name = "DECL", help = LET_HELP)]
+    /// Declarations.
+    pub lets: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Show the numeric check against finite differences (the check itself
+    /// always runs; a failing result is an error).
+    #[arg(long)]
+    pub check: bool,
+    /// Skip the numeric check.
+    #[arg(long, conflicts_with = "check")]
+    pub no_check: bool,
+    /// ASCII output instead of Unicode symbols.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Print statistics of the search to standard error.
+    #[arg(long)]
+    pub stats: bool,
+    /// Limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
 /// Arguments of `simplify`.
 #[derive(Clone, Debug, Args)]
 pub struct SimplifyArgs {
@@ -287,6 +343,8 @@ impl LimitArgs {
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Grad(args) => grad::run(&args),
+        Command::Jacobian(args) => jacobian::run(&args),
+        Command::Hessian(args) => hessian::run(&args),
         Command::Shape(args) => shape(&args),
         Command::Simplify(args) => simplify::run(&args),
         Command::Equiv(args) => equiv::run(&args),

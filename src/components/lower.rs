@@ -192,6 +192,12 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
             idx: vec![],
         }),
         Term::Diff(_) => return Err(unsupported(t, "a differential has no index form")),
+        Term::Kron(..) | Term::VecOf(_) | Term::Commutation(..) => {
+            return Err(unsupported(
+                t,
+                "Kronecker products and vec have no index form here",
+            ));
+        }
     })
 }
 

@@ -78,7 +78,7 @@ pub fn describe(n: Count) -> String {
 fn lit(d: &Dim) -> Option<Count> {
     match d {
         Dim::Lit(n) => Some(Count::from(*n)),
-        Dim::Sym(_) => None,
+        Dim::Sym(_) | Dim::Prod(_) => None,
     }
 }
 

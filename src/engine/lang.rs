@@ -82,6 +82,13 @@ define_language! {
         "ones" = Ones([Id; 2]),
         "zero" = Zero([Id; 2]),
         "epow" = EPow([Id; 2]),
+        "kron" = Kron([Id; 2]),
+        "vec" = VecOf(Id),
+        // The commutation matrix K_{m,n}; its children are dimensions.
+        "K" = Commutation([Id; 2]),
+        // A product of dimensions (the rows of a Kronecker product), as a
+        // dimension of `I`, `𝟙`, `0` or `K`; its children are dimension atoms.
+        "dim*" = DimProd(Box<[Id]>),
         Num(Number),
         App(Func, [Id; 1]),
         Atom(Atom),
@@ -140,10 +147,12 @@ impl Ctx {
         let mut dims = Vec::new();
         for v in env.vars.values() {
             for d in [&v.shape.rows, &v.shape.cols] {
-                if let Dim::Sym(s) = d
-                    && !dims.contains(s)
-                {
-                    dims.push(s.clone());
+                for f in d.factors() {
+                    if let Dim::Sym(s) = f
+                        && !dims.contains(&s)
+                    {
+                        dims.push(s);
+                    }
                 }
             }
         }
@@ -173,6 +182,23 @@ impl Ctx {
         match d {
             Dim::Lit(n) => Atom::Lit(*n),
             Dim::Sym(s) => Atom::Dim(Self::index(&mut self.dims, s)),
+            // Products are nodes of their own (see `add_dim`).
+            Dim::Prod(_) => Atom::Lit(0),
+        }
+    }
+
+    /// Adds the dimension `d` to `expr`: an atom, or a `DimProd` node over
+    /// the atoms of its factors.
+    fn add_dim(&mut self, expr: &mut RecExpr<Math>, d: &Dim) -> Id {
+        match d {
+            Dim::Prod(fs) => {
+                let ids: Vec<Id> = fs
+                    .iter()
+                    .map(|f| expr.add(Math::Atom(self.dim_atom(f))))
+                    .collect();
+                expr.add(Math::DimProd(ids.into()))
+            }
+            d => expr.add(Math::Atom(self.dim_atom(d))),
         }
     }
 
@@ -205,13 +231,16 @@ impl Ctx {
         let node = match term {
             Term::Var(n) => Math::Atom(self.var_atom(n)),
             Term::Num(v) => Math::Num(*v),
-            Term::Identity(d) => {
-                let a = expr.add(Math::Atom(self.dim_atom(d)));
-                Math::Identity(a)
+            Term::Identity(d) => Math::Identity(self.add_dim(expr, d)),
+            Term::Commutation(m, n) => {
+                let m = self.add_dim(expr, m);
+                Math::Commutation([m, self.add_dim(expr, n)])
             }
+            Term::Kron(a, b) => Math::Kron([self.add_term(expr, a), self.add_term(expr, b)]),
+            Term::VecOf(a) => Math::VecOf(self.add_term(expr, a)),
             Term::Ones(s) | Term::Zero(s) => {
-                let r = expr.add(Math::Atom(self.dim_atom(&s.rows)));
-                let c = expr.add(Math::Atom(self.dim_atom(&s.cols)));
+                let r = self.add_dim(expr, &s.rows);
+                let c = self.add_dim(expr, &s.cols);
                 if matches!(term, Term::Ones(_)) {
                     Math::Ones([r, c])
                 } else {
@@ -295,9 +324,16 @@ impl Ctx {
 
     fn term_at(&self, nodes: &[Math], id: Id) -> Term {
         let t = |i: Id| Box::new(self.term_at(nodes, i));
-        let dim = |i: Id| match &nodes[usize::from(i)] {
+        let atom = |i: &Id| match &nodes[usize::from(*i)] {
             Math::Atom(a) => self.dim_of(*a).unwrap_or(Dim::Lit(0)),
             _ => Dim::Lit(0),
+        };
+        let dim = |i: Id| match &nodes[usize::from(i)] {
+            Math::DimProd(fs) => fs
+                .iter()
+                .map(atom)
+                .fold(Dim::one(), |acc, f| Dim::product(&acc, &f)),
+            _ => atom(&i),
         };
         match &nodes[usize::from(id)] {
             Math::Add(ids) => Term::Add(self.spliced(nodes, ids, |t| match t {
@@ -346,6 +382,11 @@ impl Ctx {
                 None => Term::Var(a.to_string()),
             },
             Math::App(f, [a]) => Term::Apply(*f, t(*a)),
+            Math::Kron([a, b]) => Term::Kron(t(*a), t(*b)),
+            Math::VecOf(a) => Term::VecOf(t(*a)),
+            Math::Commutation([m, n]) => Term::Commutation(dim(*m), dim(*n)),
+            // A dimension is read only as the child of a matrix constant.
+            Math::DimProd(_) => Term::Identity(dim(id)),
         }
     }
 }
@@ -392,9 +433,18 @@ impl Analysis<Math> for ShapeAnalysis {
     fn make(egraph: &mut EG, enode: &Math, _id: Id) -> Data {
         let d = |i: &Id| &egraph[*i].data;
         let sh = |i: &Id| d(i).shape.clone();
+        let atom = |i: &Id| -> Option<Dim> {
+            egraph[*i].nodes.iter().find_map(|n| match n {
+                Math::Atom(a) => egraph.analysis.ctx.dim_of(*a),
+                _ => None,
+            })
+        };
         let dim = |i: &Id| -> Option<Dim> {
             egraph[*i].nodes.iter().find_map(|n| match n {
                 Math::Atom(a) => egraph.analysis.ctx.dim_of(*a),
+                Math::DimProd(fs) => fs
+                    .iter()
+                    .try_fold(Dim::one(), |acc, f| Some(Dim::product(&acc, &atom(f)?))),
                 _ => None,
             })
         };
@@ -430,6 +480,19 @@ impl Analysis<Math> for ShapeAnalysis {
             Math::Transpose(a) => sh(a).map(|s| s.transposed()),
             Math::Unknown(_) => Some(Shape::scalar()),
             Math::App(f, [a]) => sh(a).and_then(|s| f.spec().shape.apply(&s)),
+            Math::Kron([a, b]) => match (sh(a), sh(b)) {
+                (Some(x), Some(y)) => Some(Shape::new(
+                    Dim::product(&x.rows, &y.rows),
+                    Dim::product(&x.cols, &y.cols),
+                )),
+                _ => None,
+            },
+            Math::VecOf(a) => sh(a).map(|s| Shape::new(Dim::product(&s.rows, &s.cols), Dim::one())),
+            Math::Commutation([m, n]) => dim(m).zip(dim(n)).map(|(m, n)| {
+                let d = Dim::product(&m, &n);
+                Shape::new(d.clone(), d)
+            }),
+            Math::DimProd(_) => None,
         };
         let num = match enode {
             Math::Num(n) => Some(*n),

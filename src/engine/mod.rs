@@ -14,6 +14,8 @@
 //! the extracted one, with each step named by its rule.
 
 pub mod flops;
+pub mod hessian;
+pub mod jacobian;
 #[allow(missing_docs)] // egg's define_language! cannot document its variants.
 pub mod lang;
 pub mod layers;
@@ -68,6 +70,44 @@ pub enum Lhs {
     Same,
     /// `∂F/∂V = …`.
     Gradient(String, String),
+    /// `vec(…) = …`: the vectorization of another left-hand side.
+    Vec(Box<Lhs>),
+    /// `⇒ ∂F/∂vᵀ = …` or `⇒ ∂vec F/∂(vec V)ᵀ = …`: a Jacobian read off.
+    Jacobian {
+        /// The function (`F`).
+        function: String,
+        /// The variable.
+        var: String,
+        /// Its layout.
+        layout: jacobian::Layout,
+    },
+    /// `⇒ ∂²f/∂v∂wᵀ = …` or `⇒ ∂²f/∂vec V ∂(vec W)ᵀ = …`: a Hessian read off.
+    Hessian {
+        /// The function (`f`).
+        function: String,
+        /// The variable of the rows.
+        rows: String,
+        /// The variable of the columns.
+        cols: String,
+        /// Its layout.
+        layout: jacobian::Layout,
+    },
+    /// `d²f = …`.
+    SecondDifferential(String),
+    /// `d(∂f/∂V) = …`: the differential of a gradient.
+    GradientDifferential {
+        /// The function.
+        function: String,
+        /// The variable of the gradient.
+        var: String,
+    },
+    /// `H[V] = …`, `dF[V] = …`: a derivative applied to a direction.
+    Applied {
+        /// What is applied (`H`, `dF`).
+        name: String,
+        /// The direction.
+        direction: String,
+    },
 }
 
 /// One line of a derivation: an equation and the rule that justifies it.
@@ -402,7 +442,8 @@ fn fresh_name(base: &str, problem: &Problem) -> String {
         .expect("a free name")
 }
 
-fn collect_unknowns(t: &Term, problem: &Problem, out: &mut Vec<(String, Shape)>) {
+/// The unknown functions of `t` with the shapes of their arguments.
+pub(crate) fn collect_unknowns(t: &Term, problem: &Problem, out: &mut Vec<(String, Shape)>) {
     if let Term::Unknown(name, arg) = t
         && !out.iter().any(|(n, _)| n == name)
     {
@@ -413,6 +454,18 @@ fn collect_unknowns(t: &Term, problem: &Problem, out: &mut Vec<(String, Shape)>)
     }
     for c in t.children() {
         collect_unknowns(c, problem, out);
+    }
+}
+
+/// The names of the unknown functions of `t`.
+pub(crate) fn collect_unknown_names(t: &Term, out: &mut Vec<String>) {
+    if let Term::Unknown(name, _) = t
+        && !out.contains(name)
+    {
+        out.push(name.clone());
+    }
+    for c in t.children() {
+        collect_unknown_names(c, out);
     }
 }
 
@@ -446,7 +499,7 @@ fn is_scalar_factor(t: &Term, env: &crate::shape::Env) -> bool {
 /// Products with scalar factors written as scalar multiples: `2 tr(AX)`
 /// and `α X W` become `2 · tr(AX)` and `α · (X W)`, so that the rules see
 /// scalar factors as coefficients, not as 1×1 matrices in a chain.
-fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
+pub(crate) fn scalars_out(t: &Term, env: &crate::shape::Env) -> Term {
     let t = match t {
         Term::Mul(fs) => {
             let fs: Vec<Term> = fs.iter().map(|f| scalars_out(f, env)).collect();
@@ -538,7 +591,7 @@ fn differentiate(
     Ok((ctx.from_rec(&best), used))
 }
 
-fn stuck_differential(t: &Term) -> Option<Term> {
+pub(crate) fn stuck_differential(t: &Term) -> Option<Term> {
     if let Term::Diff(a) = t
         && !matches!(**a, Term::Var(_))
     {
@@ -550,7 +603,7 @@ fn stuck_differential(t: &Term) -> Option<Term> {
 /// `t` without its zero parts (`A ⊙ 0`, `0 + B`, `tr(0 X)`); `None` when `t`
 /// is zero. Only operations linear in the zero operand are cleared:
 /// `exp(0)` is not zero.
-fn drop_zeros(t: &Term) -> Option<Term> {
+pub(crate) fn drop_zeros(t: &Term) -> Option<Term> {
     use Term::*;
     let is_zero = |t: &Term| match t {
         Zero(_) => true,
@@ -888,7 +941,7 @@ fn identification_expr(a: &RecExpr<Math>, dv: &RecExpr<Math>) -> RecExpr<Math> {
     e
 }
 
-fn append(e: &mut RecExpr<Math>, other: &RecExpr<Math>) -> egg::Id {
+pub(crate) fn append(e: &mut RecExpr<Math>, other: &RecExpr<Math>) -> egg::Id {
     let offset = e.as_ref().len();
     let mut last = egg::Id::from(0);
     for node in other.as_ref() {

@@ -169,6 +169,16 @@ pub fn pat_of_term(eg: &EG, t: &Term, hole: &str, at: Id) -> Option<Pat> {
         Term::Pow(a, k) => p::pow(go(a)?, *k),
         Term::EPow(a, q) => p::epow(go(a)?, q.0),
         Term::Apply(f, a) => p::op1(Math::apply(*f, Z()), go(a)?),
+        Term::Kron(a, b) => p::op2(Math::Kron([Z(), Z()]), go(a)?, go(b)?),
+        Term::VecOf(a) => p::op1(Math::VecOf(Z()), go(a)?),
+        Term::Commutation(m, n) => {
+            use super::rules::dim_pat;
+            p::op2(
+                Math::Commutation([Z(), Z()]),
+                dim_pat(eg, m),
+                dim_pat(eg, n),
+            )
+        }
         Term::Unknown(..) | Term::Diff(_) => return None,
     })
 }

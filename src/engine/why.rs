@@ -40,6 +40,18 @@ pub enum Why {
     Identification,
     /// A term with a zero factor or numerator is zero.
     ZeroTerms,
+    /// A derivative applied to a direction: `dV` replaced by it.
+    Direction {
+        /// The variable.
+        var: String,
+        /// The direction.
+        direction: String,
+    },
+    /// The second differential from the differential of the gradient:
+    /// `d²f = tr(dVᵀ d(∂f/∂V))`, since `d(dV) = 0`.
+    SecondDifferential,
+    /// The gradient, as `grad` derives it.
+    Gradient,
     /// `dV` does not occur in `df`: the gradient is zero.
     Absent {
         /// The variable.
@@ -110,6 +122,13 @@ impl Why {
             Why::Identification => "identification".to_string(),
             Why::ZeroTerms => "a zero factor makes the term zero".to_string(),
             Why::Absent { var, function } => format!("d{var} does not occur in d{function}"),
+            Why::Direction { var, direction } => format!(
+                "at d{} = {}",
+                text::name(var, Style::default()),
+                text::name(direction, Style::default())
+            ),
+            Why::SecondDifferential => "d²f = tr(dVᵀ d(∂f/∂V)), d(dV) = 0".to_string(),
+            Why::Gradient => "the gradient, derived as by grad".to_string(),
         }
     }
 }

@@ -134,7 +134,32 @@ fn eval_node(term: &Term, vals: &Values) -> Result<Matrix, EvalError> {
             scalar(g.dot(&e))
         }
         Diff(_) => return Err(EvalError::Differential),
+        Kron(a, b) => {
+            let (x, y) = (eval(a, vals)?, eval(b, vals)?);
+            allocatable(x.nrows() * y.nrows(), x.ncols() * y.ncols())?;
+            x.kronecker(&y)
+        }
+        VecOf(a) => {
+            let m = eval(a, vals)?;
+            // nalgebra stores columns one after another: vec is its storage.
+            Matrix::from_column_slice(m.len(), 1, m.as_slice())
+        }
+        Commutation(m, n) => commutation(vals.dim(m)?, vals.dim(n)?)?,
     })
+}
+
+/// `K_{m,n}`: the permutation with `K vec(A) = vec(Aᵀ)` for an m×n `A`
+/// (entry (i, j) of A is entry i + j·m of vec(A) and j + i·n of vec(Aᵀ)).
+fn commutation(m: usize, n: usize) -> Result<Matrix, EvalError> {
+    let mn = m.saturating_mul(n);
+    allocatable(mn, mn)?;
+    let mut k = Matrix::zeros(mn, mn);
+    for i in 0..m {
+        for j in 0..n {
+            k[(j + i * n, i + j * m)] = 1.0;
+        }
+    }
+    Ok(k)
 }
 
 fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
@@ -344,5 +369,8 @@ fn op_name(term: &Term) -> String {
         Apply(f, _) => f.name().into(),
         Unknown(n, _) => format!("the unknown function {n}"),
         Diff(_) => "a differential".into(),
+        Kron(..) => "a Kronecker product".into(),
+        VecOf(_) => "vec".into(),
+        Commutation(..) => "a commutation matrix".into(),
     }
 }

@@ -44,6 +44,7 @@ mod check;
 mod compare;
 mod error;
 mod eval;
+mod jacobian;
 mod sample;
 mod values;
 
@@ -54,5 +55,6 @@ pub use check::{
 pub use compare::{Comparison, Counterexample, compare, compare_within, difference};
 pub use error::EvalError;
 pub use eval::{MAX_CONSTANT_ENTRIES, eval, gradient_symbol};
+pub use jacobian::{Bound, check_directional, check_jacobian};
 pub use sample::{MAX_LITERAL_DIM, MAX_SIZE, MIN_SIZE, sample};
 pub use values::Values;

@@ -106,6 +106,8 @@ pub fn sample(terms: &[&Term], env: &Env, seed: u64, stream: u64) -> Result<Valu
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
     let mut vals = Values::new();
+    // A product (the rows of a Kronecker product) has the size of its factors.
+    let dims: BTreeSet<Dim> = dims.iter().flat_map(Dim::factors).collect();
     for dim in &dims {
         match dim {
             Dim::Sym(name) => {
@@ -118,7 +120,7 @@ pub fn sample(terms: &[&Term], env: &Env, seed: u64, stream: u64) -> Result<Valu
                     limit: MAX_LITERAL_DIM,
                 });
             }
-            Dim::Lit(_) => {}
+            Dim::Lit(_) | Dim::Prod(_) => {}
         }
     }
     for (name, (shape, symmetric)) in &shapes {
@@ -210,6 +212,11 @@ fn collect<'t>(
         }
         Term::Ones(s) | Term::Zero(s) => {
             insert_shape(dims, s);
+            return;
+        }
+        Term::Commutation(m, n) => {
+            dims.insert(m.clone());
+            dims.insert(n.clone());
             return;
         }
         Term::ElemDiv(a, b) => {

@@ -59,6 +59,14 @@ impl Values {
                 .get(s)
                 .copied()
                 .ok_or_else(|| EvalError::UnboundDim(s.clone())),
+            Dim::Prod(fs) => fs.iter().try_fold(1usize, |acc, f| {
+                let n = self.dim(f)?;
+                acc.checked_mul(n).ok_or(EvalError::TooLarge {
+                    what: "a product of dimensions".to_string(),
+                    size: u64::MAX,
+                    limit: usize::MAX as u64,
+                })
+            }),
         }
     }
 

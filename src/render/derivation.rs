@@ -2,6 +2,7 @@
 //! the shared differential, then one block per variable with each line's rule
 //! aligned on the right.
 
+use crate::engine::jacobian::Layout;
 use crate::engine::{Derivation, Gradient, Lhs, Step};
 use crate::render::text::{self, Style};
 use crate::shape::Shape;
@@ -16,15 +17,64 @@ fn partial(f: &str, v: &str, style: Style) -> String {
     }
 }
 
+/// The name of a Jacobian: `∂F/∂xᵀ`, or `∂vec F/∂(vec X)ᵀ`.
+pub fn jacobian_name(f: &str, v: &str, layout: Layout, style: Style) -> String {
+    let (f, v) = (text::name(f, style), text::name(v, style));
+    styled(
+        &match layout {
+            Layout::Columns => format!("∂{f}/∂{v}ᵀ"),
+            Layout::Vec => format!("∂vec {f}/∂(vec {v})ᵀ"),
+        },
+        style,
+    )
+}
+
+/// The name of a Hessian: `∂²f/∂x∂xᵀ`, or `∂²f/∂vec X ∂(vec X)ᵀ`.
+pub fn hessian_name(f: &str, rows: &str, cols: &str, layout: Layout, style: Style) -> String {
+    let (f, r, c) = (
+        text::name(f, style),
+        text::name(rows, style),
+        text::name(cols, style),
+    );
+    styled(
+        &match layout {
+            Layout::Columns => format!("∂²{f}/∂{r}∂{c}ᵀ"),
+            Layout::Vec => format!("∂²{f}/∂vec {r} ∂(vec {c})ᵀ"),
+        },
+        style,
+    )
+}
+
 /// The left-hand side of a step.
 pub fn lhs(l: &Lhs, style: Style) -> String {
+    let arrow = if style.ascii { "=>" } else { "⇒" };
     match l {
         Lhs::Differential(f) => format!("d{} =", text::name(f, style)),
         Lhs::Same => "=".to_string(),
-        Lhs::Gradient(f, v) => format!(
-            "{} {} =",
-            if style.ascii { "=>" } else { "⇒" },
-            partial(f, v, style)
+        Lhs::Gradient(f, v) => format!("{arrow} {} =", partial(f, v, style)),
+        Lhs::Vec(inner) => format!("vec({}) =", lhs(inner, style).trim_end_matches(" =")),
+        Lhs::Jacobian {
+            function,
+            var,
+            layout,
+        } => format!("{arrow} {} =", jacobian_name(function, var, *layout, style)),
+        Lhs::Hessian {
+            function,
+            rows,
+            cols,
+            layout,
+        } => format!(
+            "{arrow} {} =",
+            hessian_name(function, rows, cols, *layout, style)
+        ),
+        Lhs::SecondDifferential(f) => styled(&format!("d²{} =", text::name(f, style)), style),
+        Lhs::GradientDifferential { function, var } => {
+            format!("d({}) =", partial(function, var, style))
+        }
+        Lhs::Applied { name, direction } => format!(
+            "{}[{}] =",
+            text::name(name, style),
+            text::name(direction, style)
         ),
     }
 }
@@ -47,12 +97,12 @@ pub fn equation(s: &Step, style: Style) -> String {
     format!("{} {}", lhs(&s.lhs, style), text::show(&s.expr, style))
 }
 
-fn width(s: &str) -> usize {
+pub(crate) fn width(s: &str) -> usize {
     s.chars().count()
 }
 
 /// Text as the style wants it: Unicode, or its ASCII form.
-fn styled(s: &str, style: Style) -> String {
+pub(crate) fn styled(s: &str, style: Style) -> String {
     if style.ascii {
         text::ascii(s)
     } else {
@@ -61,7 +111,7 @@ fn styled(s: &str, style: Style) -> String {
 }
 
 /// A rule name as the style wants it: in ASCII if asked, dimmed in colour.
-fn rule(r: &str, style: Style) -> String {
+pub(crate) fn rule(r: &str, style: Style) -> String {
     let r = styled(r, style);
     match style.dim {
         Some(dim) if !r.is_empty() => dim(&r),
@@ -71,7 +121,7 @@ fn rule(r: &str, style: Style) -> String {
 
 /// Lines `(left, rule)` with the rules aligned in one column. The rule is
 /// already styled; only the left part's width counts.
-fn aligned(lines: &[(String, String)], out: &mut String) {
+pub(crate) fn aligned(lines: &[(String, String)], out: &mut String) {
     let col = lines
         .iter()
         .map(|(l, _)| width(l))
@@ -90,7 +140,7 @@ fn aligned(lines: &[(String, String)], out: &mut String) {
     }
 }
 
-fn shape_text(s: &Shape, style: Style) -> String {
+pub(crate) fn shape_text(s: &Shape, style: Style) -> String {
     if s.is_scalar() {
         "scalar".to_string()
     } else {
@@ -165,29 +215,8 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
     for g in der.backprop.iter().chain(&der.gradients) {
         out.push('\n');
         let head = format!("{}:", partial(&der.function, &g.wrt, style));
-        let indent = " ".repeat(width(&head) + 1);
-        let mut lines = Vec::new();
         let steps = gradient_steps(g, &der.function);
-        for (i, s) in steps.iter().enumerate() {
-            let eq = equation(s, style);
-            let prefix = if i == 0 {
-                format!("{head} ")
-            } else {
-                indent.clone()
-            };
-            let eq = if matches!(s.lhs, Lhs::Same) {
-                // Continuation lines line up their `=` under the first line's.
-                let first = steps
-                    .first()
-                    .map(|f| width(&lhs(&f.lhs, style)))
-                    .unwrap_or(2);
-                format!("{}{}", " ".repeat(first.saturating_sub(1)), eq)
-            } else {
-                eq
-            };
-            lines.push((format!("{prefix}{eq}"), rule(&s.rule.text(style), style)));
-        }
-        aligned(&lines, &mut out);
+        aligned(&block(&head, &steps, style), &mut out);
     }
     out.push('\n');
     let results: Vec<(String, String)> = der
@@ -208,6 +237,36 @@ pub fn render(der: &Derivation, check: Option<&Check>, style: Style) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A block of steps under a head (`∂L/∂X:`), continuation lines with their
+/// `=` under the first line's, each with its rule: `(line, rule)` pairs.
+pub(crate) fn block(head: &str, steps: &[Step], style: Style) -> Vec<(String, String)> {
+    let indent = if head.is_empty() {
+        String::new()
+    } else {
+        " ".repeat(width(head) + 1)
+    };
+    let mut lines = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let eq = equation(s, style);
+        let prefix = match (i, head.is_empty()) {
+            (0, false) => format!("{head} "),
+            _ => indent.clone(),
+        };
+        let eq = if matches!(s.lhs, Lhs::Same) {
+            // Continuation lines line up their `=` under the first line's.
+            let first = steps
+                .first()
+                .map(|f| width(&lhs(&f.lhs, style)))
+                .unwrap_or(2);
+            format!("{}{}", " ".repeat(first.saturating_sub(1)), eq)
+        } else {
+            eq
+        };
+        lines.push((format!("{prefix}{eq}"), rule(&s.rule.text(style), style)));
+    }
+    lines
 }
 
 /// The one-line summary of a numeric check.

@@ -1,5 +1,6 @@
 //! Terms as LaTeX: `G W^{\top}`, `X^{-1}`, `\odot`, `\operatorname{tr}`.
 
+use crate::engine::jacobian::Layout;
 use crate::engine::{Derivation, Lhs, Step};
 use crate::render::derivation::gradient_steps;
 use crate::term::{Func, Term};
@@ -7,6 +8,7 @@ use crate::term::{Func, Term};
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Prec {
     Sum,
+    Kron,
     Product,
     Unary,
     Postfix,
@@ -62,6 +64,7 @@ fn prec(t: &Term) -> Prec {
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
+        Term::Kron(..) => Prec::Kron,
         _ => Prec::Atom,
     }
 }
@@ -78,6 +81,17 @@ fn wrap(t: &Term, min: Prec, out: &mut String) {
 
 fn write(t: &Term, out: &mut String) {
     match t {
+        Term::Kron(a, b) => {
+            wrap(a, Prec::Kron, out);
+            out.push_str(" \\otimes ");
+            wrap(b, Prec::Product, out);
+        }
+        Term::VecOf(a) => {
+            out.push_str("\\operatorname{vec}\\left(");
+            write(a, out);
+            out.push_str("\\right)");
+        }
+        Term::Commutation(m, n) => out.push_str(&format!("K_{{{m},{n}}}")),
         Term::Var(n) => out.push_str(&name(n)),
         Term::Num(n) => out.push_str(&n.to_string()),
         Term::Identity(_) => out.push('I'),
@@ -92,13 +106,13 @@ fn write(t: &Term, out: &mut String) {
                 match t {
                     Term::Neg(a) if i > 0 => {
                         out.push_str(" - ");
-                        wrap(a, Prec::Product, out);
+                        wrap(a, Prec::Kron, out);
                     }
                     _ => {
                         if i > 0 {
                             out.push_str(" + ");
                         }
-                        wrap(t, Prec::Product, out);
+                        wrap(t, Prec::Kron, out);
                     }
                 }
             }
@@ -223,6 +237,7 @@ pub fn text(s: &str) -> String {
             c if c.is_ascii() => out.push(c),
             '−' => out.push_str("$-$"),
             '⊙' => out.push_str(r"$\odot$"),
+            '⊗' => out.push_str(r"$\otimes$"),
             '⊘' => out.push_str(r"$\oslash$"),
             '∂' => out.push_str(r"$\partial$"),
             '⇒' => out.push_str(r"$\Rightarrow$"),
@@ -270,6 +285,69 @@ pub fn lhs(l: &Lhs) -> String {
             "\\Rightarrow \\frac{{\\partial {}}}{{\\partial {}}}",
             name(g),
             name(v)
+        ),
+        Lhs::Vec(inner) => format!("\\operatorname{{vec}}\\left({}\\right)", lhs(inner)),
+        Lhs::Jacobian {
+            function,
+            var,
+            layout,
+        } => format!("\\Rightarrow {}", jacobian(function, var, *layout)),
+        Lhs::Hessian {
+            function,
+            rows,
+            cols,
+            layout,
+        } => format!("\\Rightarrow {}", hessian(function, rows, cols, *layout)),
+        Lhs::SecondDifferential(f) => format!("\\mathrm{{d}}^2 {}", name(f)),
+        Lhs::GradientDifferential { function, var } => format!(
+            "\\mathrm{{d}}\\left(\\frac{{\\partial {}}}{{\\partial {}}}\\right)",
+            name(function),
+            name(var)
+        ),
+        Lhs::Applied {
+            name: what,
+            direction,
+        } => {
+            // `dF` is the differential of F.
+            let what = match what.strip_prefix('d') {
+                Some(f) if !f.is_empty() => format!("\\mathrm{{d}}{}", name(f)),
+                _ => name(what),
+            };
+            format!("{what}[{}]", name(direction))
+        }
+    }
+}
+
+/// `\frac{\partial F}{\partial x^{\top}}` or the same of the vectorizations.
+pub fn jacobian(f: &str, v: &str, layout: Layout) -> String {
+    match layout {
+        Layout::Columns => format!(
+            "\\frac{{\\partial {}}}{{\\partial {}^{{\\top}}}}",
+            name(f),
+            name(v)
+        ),
+        Layout::Vec => format!(
+            "\\frac{{\\partial \\operatorname{{vec}} {}}}{{\\partial (\\operatorname{{vec}} {})^{{\\top}}}}",
+            name(f),
+            name(v)
+        ),
+    }
+}
+
+/// `\frac{\partial^2 f}{\partial x \, \partial x^{\top}}` or the same of the vectorizations.
+pub fn hessian(f: &str, rows: &str, cols: &str, layout: Layout) -> String {
+    match layout {
+        Layout::Columns => format!(
+            "\\frac{{\\partial^2 {}}}{{\\partial {} \\, \\partial {}^{{\\top}}}}",
+            name(f),
+            name(rows),
+            name(cols)
+        ),
+        Layout::Vec => format!(
+            "\\frac{{\\partial^2 {}}}{{\\partial \\operatorname{{vec}} {} \\, \\partial (\\operatorname{{vec}} {})^{{\\top}}}}",
+            name(f),
+            name(rows),
+            name(cols)
         ),
     }
 }

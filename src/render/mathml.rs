@@ -15,6 +15,7 @@
 //! the `columnalign` attribute is there for renderers of full MathML.
 
 use crate::Rewrite;
+use crate::engine::jacobian::Layout;
 use crate::engine::{Definition, Derivation, Gradient, Lhs, Meaning, Step};
 use crate::render::derivation::gradient_steps;
 use crate::render::text::{self, Style};
@@ -40,6 +41,7 @@ const BLOCK_GAP: &str = "<mtr><mtd columnspan=\"3\"><mspace height=\"0.6em\"/></
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Prec {
     Sum,
+    Kron,
     Product,
     Unary,
     Postfix,
@@ -165,6 +167,7 @@ pub fn term(t: &Term) -> String {
 fn prec(t: &Term) -> Prec {
     match t {
         Term::Add(_) => Prec::Sum,
+        Term::Kron(..) => Prec::Kron,
         Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) | Term::ElemDiv(..) | Term::Div(..) => {
             Prec::Product
         }
@@ -200,6 +203,25 @@ fn element(t: &Term, min: Prec) -> String {
 fn write(t: &Term, out: &mut String) {
     match t {
         Term::Var(n) => out.push_str(&name(n)),
+        Term::Kron(a, b) => {
+            let mut inner = String::new();
+            wrap(a, Prec::Kron, &mut inner);
+            inner.push_str(&mo("⊗"));
+            wrap(b, Prec::Product, &mut inner);
+            out.push_str(&mrow(&inner));
+        }
+        Term::VecOf(a) => out.push_str(&mrow(&format!(
+            "{}<mo>&#x2061;</mo>{}",
+            mi("vec"),
+            parens(&show(a))
+        ))),
+        Term::Commutation(m, n) => out.push_str(&format!(
+            "<msub>{}<mrow>{}{}{}</mrow></msub>",
+            mi("K"),
+            mi(&m.to_string()),
+            mo(","),
+            mi(&n.to_string())
+        )),
         Term::Num(n) => out.push_str(&number(&n.to_string())),
         Term::Identity(_) => out.push_str(&mi("I")),
         Term::Ones(_) => out.push_str(&mi("𝟙")),
@@ -215,13 +237,13 @@ fn write(t: &Term, out: &mut String) {
                 match t {
                     Term::Neg(a) if i > 0 => {
                         inner.push_str(&mo("−"));
-                        wrap(a, Prec::Product, &mut inner);
+                        wrap(a, Prec::Kron, &mut inner);
                     }
                     _ => {
                         if i > 0 {
                             inner.push_str(&mo("+"));
                         }
-                        wrap(t, Prec::Product, &mut inner);
+                        wrap(t, Prec::Kron, &mut inner);
                     }
                 }
             }
@@ -340,6 +362,87 @@ pub fn lhs(l: &Lhs) -> String {
         Lhs::Differential(f) => mrow(&format!("<mi mathvariant=\"normal\">d</mi>{}", name(f))),
         Lhs::Same => String::new(),
         Lhs::Gradient(f, v) => mrow(&format!("{}{}", mo("⇒"), partial(f, v))),
+        Lhs::Vec(inner) => mrow(&format!(
+            "{}<mo>&#x2061;</mo>{}",
+            mi("vec"),
+            parens(&lhs(inner))
+        )),
+        Lhs::Jacobian {
+            function,
+            var,
+            layout,
+        } => mrow(&format!("{}{}", mo("⇒"), jacobian(function, var, *layout))),
+        Lhs::Hessian {
+            function,
+            rows,
+            cols,
+            layout,
+        } => mrow(&format!(
+            "{}{}",
+            mo("⇒"),
+            hessian(function, rows, cols, *layout)
+        )),
+        Lhs::SecondDifferential(f) => mrow(&format!(
+            "<msup><mi mathvariant=\"normal\">d</mi><mn>2</mn></msup>{}",
+            name(f)
+        )),
+        Lhs::GradientDifferential { function, var } => mrow(&format!(
+            "<mi mathvariant=\"normal\">d</mi>{}",
+            parens(&partial(function, var))
+        )),
+        Lhs::Applied {
+            name: what,
+            direction,
+        } => {
+            let what = match what.strip_prefix('d') {
+                Some(f) if !f.is_empty() => {
+                    format!("<mi mathvariant=\"normal\">d</mi>{}", name(f))
+                }
+                _ => name(what),
+            };
+            mrow(&format!("{what}{}{}{}", mo("["), name(direction), mo("]")))
+        }
+    }
+}
+
+/// `∂F/∂vᵀ`, or `∂vec F/∂(vec V)ᵀ` in the vec layout.
+fn jacobian(f: &str, v: &str, layout: Layout) -> String {
+    let d = mi("∂");
+    let t = mi("⊤");
+    match layout {
+        Layout::Columns => format!(
+            "<mfrac><mrow>{d}{}</mrow><mrow>{d}<msup>{}{t}</msup></mrow></mfrac>",
+            name(f),
+            name(v)
+        ),
+        Layout::Vec => format!(
+            "<mfrac><mrow>{d}{}{}</mrow><mrow>{d}<msup>{}{t}</msup></mrow></mfrac>",
+            mi("vec"),
+            name(f),
+            parens(&format!("{}{}", mi("vec"), name(v)))
+        ),
+    }
+}
+
+/// `∂²f/∂x ∂yᵀ`, or the same of the vectorizations.
+fn hessian(f: &str, rows: &str, cols: &str, layout: Layout) -> String {
+    let d = mi("∂");
+    let d2 = format!("<msup>{d}<mn>2</mn></msup>");
+    let t = mi("⊤");
+    match layout {
+        Layout::Columns => format!(
+            "<mfrac><mrow>{d2}{}</mrow><mrow>{d}{}{d}<msup>{}{t}</msup></mrow></mfrac>",
+            name(f),
+            name(rows),
+            name(cols)
+        ),
+        Layout::Vec => format!(
+            "<mfrac><mrow>{d2}{}</mrow><mrow>{d}{}{}{d}<msup>{}{t}</msup></mrow></mfrac>",
+            name(f),
+            mi("vec"),
+            name(rows),
+            parens(&format!("{}{}", mi("vec"), name(cols)))
+        ),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod components;
 pub mod cse;
 pub mod derivation;
+pub mod jacobian;
 pub mod json;
 pub mod latex;
 pub mod mathml;

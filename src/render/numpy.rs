@@ -129,6 +129,10 @@ impl Writer<'_> {
     fn size(&self, d: &Dim) -> String {
         match d {
             Dim::Lit(n) => n.to_string(),
+            Dim::Prod(fs) => {
+                let parts: Vec<String> = fs.iter().map(|f| self.size(f)).collect();
+                format!("({})", parts.join(" * "))
+            }
             Dim::Sym(s) => {
                 for (name, v) in &self.env.vars {
                     if v.kind == Kind::Scalar || self.hidden.contains(name) {
@@ -328,6 +332,29 @@ impl Writer<'_> {
             }
             Term::Unknown(n, _) => (unknown_value_name(n, self.env), Prec::Atom),
             Term::Diff(a) => (format!("d{}", self.wrap(a, Prec::Atom)), Prec::Atom),
+            Term::Kron(a, b) => (
+                format!("{m}.kron({}, {})", self.expr(a).0, self.expr(b).0),
+                Prec::Atom,
+            ),
+            // The columns stacked: the rows of the transpose, read in order.
+            Term::VecOf(a) => (
+                format!("{}.T.reshape(-1, 1)", self.wrap(a, Prec::Atom)),
+                Prec::Atom,
+            ),
+            // Row j + i·n of K_{m,n} is row i + j·m of the identity.
+            Term::Commutation(rows, cols) => {
+                let (r, c) = (self.size(rows), self.size(cols));
+                let perm = match self.lib {
+                    Lib::Numpy => format!("np.arange({r} * {c}).reshape({c}, {r}).T.ravel()"),
+                    Lib::Torch => {
+                        format!("torch.arange({r} * {c}).reshape({c}, {r}).T.flatten()")
+                    }
+                };
+                (
+                    format!("{m}.eye({r} * {c}{})[{perm}]", self.dtype()),
+                    Prec::Atom,
+                )
+            }
         }
     }
 }

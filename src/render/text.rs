@@ -18,6 +18,8 @@ pub struct Style {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Prec {
     Sum,
+    /// `⊗` binds looser than the other products: `A C ⊗ B D` is `(AC) ⊗ (BD)`.
+    Kron,
     Product,
     Unary,
     Postfix,
@@ -102,6 +104,7 @@ pub fn ascii(s: &str) -> String {
             c if c.is_ascii() => out.push(c),
             '−' => out.push('-'),
             '⊙' => out.push_str(".*"),
+            '⊗' => out.push_str("(x)"),
             '⊘' => out.push_str("./"),
             '∂' => out.push('d'),
             '⇒' => out.push_str("=>"),
@@ -210,12 +213,18 @@ fn prec(t: &Term) -> Prec {
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
         Term::Diff(_) => Prec::Atom,
+        // In ASCII a Kronecker product is written as the call `kron(A, B)`.
+        Term::Kron(..) => Prec::Kron,
         _ => Prec::Atom,
     }
 }
 
 fn wrap(t: &Term, min: Prec, style: Style, out: &mut String) {
-    if prec(t) < min {
+    let own = match t {
+        Term::Kron(..) if style.ascii => Prec::Atom,
+        _ => prec(t),
+    };
+    if own < min {
         out.push('(');
         write(t, style, out);
         out.push(')');
@@ -227,6 +236,28 @@ fn wrap(t: &Term, min: Prec, style: Style, out: &mut String) {
 fn write(t: &Term, s: Style, out: &mut String) {
     let u = !s.ascii;
     match t {
+        Term::Kron(a, b) if u => {
+            // Left-associative: only the right operand of a ⊗ needs
+            // parentheses at its own level.
+            wrap(a, Prec::Kron, s, out);
+            out.push_str(" ⊗ ");
+            wrap(b, Prec::Product, s, out);
+        }
+        Term::Kron(a, b) => {
+            out.push_str("kron(");
+            write(a, s, out);
+            out.push_str(", ");
+            write(b, s, out);
+            out.push(')');
+        }
+        Term::VecOf(a) => {
+            out.push_str("vec(");
+            write(a, s, out);
+            out.push(')');
+        }
+        Term::Commutation(m, n) => {
+            out.push_str(&format!("K_{{{m},{n}}}"));
+        }
         Term::Var(n) => out.push_str(&name(n, s)),
         Term::Num(n) => out.push_str(&n.to_string()),
         Term::Identity(_) => out.push('I'),
@@ -242,13 +273,13 @@ fn write(t: &Term, s: Style, out: &mut String) {
                 match t {
                     Term::Neg(a) if i > 0 => {
                         out.push_str(if u { " − " } else { " - " });
-                        wrap(a, Prec::Product, s, out);
+                        wrap(a, Prec::Kron, s, out);
                     }
                     _ => {
                         if i > 0 {
                             out.push_str(" + ");
                         }
-                        wrap(t, Prec::Product, s, out);
+                        wrap(t, Prec::Kron, s, out);
                     }
                 }
             }

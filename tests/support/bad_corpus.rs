@@ -7,8 +7,14 @@ use std::path::Path;
 
 /// How a case reaches the binary.
 pub enum Input {
-    /// A command-line argument, with `--let` declarations.
-    Arg { expr: String, lets: Vec<String> },
+    /// A command-line argument, with `--let` declarations, and the
+    /// commands to run it through other than `grad` (from `# run:` lines:
+    /// a subcommand and its options, such as `hessian --wrt x`).
+    Arg {
+        expr: String,
+        lets: Vec<String>,
+        runs: Vec<Vec<String>>,
+    },
     /// Raw bytes on standard input (`grad -`, `shape -`).
     Stdin(Vec<u8>),
 }
@@ -16,15 +22,25 @@ pub enum Input {
 impl Input {
     /// The arguments of `matdiff CMD …` for this input.
     pub fn args(&self, cmd: &str) -> Vec<String> {
-        let mut args = vec![cmd.to_string()];
+        self.args_of(&[cmd.to_string()])
+    }
+
+    /// The arguments of `matdiff SUBCOMMAND EXPR OPTIONS… --let …` for a
+    /// command line `[SUBCOMMAND, OPTIONS…]`.
+    pub fn args_of(&self, cmd: &[String]) -> Vec<String> {
+        let mut args = vec![cmd[0].clone()];
         match self {
-            Input::Arg { expr, lets } => {
+            Input::Arg { expr, lets, .. } => {
                 args.push(expr.clone());
+                args.extend(cmd[1..].iter().cloned());
                 for l in lets {
                     args.extend(["--let".to_string(), l.clone()]);
                 }
             }
-            Input::Stdin(_) => args.push("-".to_string()),
+            Input::Stdin(_) => {
+                args.push("-".to_string());
+                args.extend(cmd[1..].iter().cloned());
+            }
         }
         args
     }
@@ -38,20 +54,26 @@ impl Input {
     }
 }
 
-/// A `*.txt` case: an expression, with leading `# let: DECL` lines.
+/// A `*.txt` case: an expression, with leading `# let: DECL` lines and
+/// `# run: SUBCOMMAND OPTIONS` lines.
 pub fn read_txt(path: &Path) -> Input {
     let text = std::fs::read_to_string(path).expect("case file is readable");
     let mut lets = Vec::new();
+    let mut runs = Vec::new();
     let mut expr = Vec::new();
     for line in text.lines() {
-        match line.strip_prefix("# let:") {
-            Some(decl) => lets.push(decl.trim().to_string()),
-            None => expr.push(line),
+        if let Some(decl) = line.strip_prefix("# let:") {
+            lets.push(decl.trim().to_string());
+        } else if let Some(cmd) = line.strip_prefix("# run:") {
+            runs.push(cmd.split_whitespace().map(str::to_string).collect());
+        } else {
+            expr.push(line);
         }
     }
     Input::Arg {
         expr: expr.join(" "),
         lets,
+        runs,
     }
 }
 

@@ -96,6 +96,7 @@ fn dim(d: &Dim) -> Value {
     match d {
         Dim::Lit(n) => json!(n),
         Dim::Sym(s) => json!(s),
+        Dim::Prod(_) => json!(d.to_string()),
     }
 }
 

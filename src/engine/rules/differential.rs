@@ -31,6 +31,8 @@ pub const RULES: &[Rule] = &[
     Rule { id: "d-norm",        name: "differential of the norm",   f: d_norm },
     Rule { id: "d-elementwise", name: "chain rule (elementwise)",   f: d_elementwise },
     Rule { id: "d-unknown",     name: "differential of L",          f: d_unknown },
+    Rule { id: "d-kron",        name: "d(A ⊗ B) = dA ⊗ B + A ⊗ dB", f: super::kron::d_kron },
+    Rule { id: "d-vec",         name: "d vec(A) = vec(dA)",         f: super::kron::d_vec },
 ];
 
 /// Proposals for every node `inner` of the class under a `d(·)` node.

@@ -5,6 +5,7 @@
 pub mod algebra;
 pub mod chain;
 pub mod differential;
+pub mod kron;
 pub mod simplify;
 pub mod trace;
 
@@ -21,6 +22,9 @@ pub const TABLES: &[&[Rule]] = &[
     simplify::RULES,
     chain::RULES,
     algebra::RULES,
+    kron::VECTORIZE,
+    kron::SIMPLIFY,
+    kron::ALGEBRA,
 ];
 
 /// The rule with identifier `id`, in any table.
@@ -93,6 +97,10 @@ pub fn dim_pat(eg: &EG, d: &Dim) -> Pat {
                 .unwrap_or(0);
             p::atom(Atom::Dim(i as u32))
         }
+        Dim::Prod(fs) => Pat::node(
+            Math::DimProd(vec![Id::from(0); fs.len()].into()),
+            fs.iter().map(|f| dim_pat(eg, f)).collect(),
+        ),
     }
 }
 
