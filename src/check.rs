@@ -20,7 +20,7 @@ use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign,
 use crate::error::{Error, Result};
 use crate::parse::{self, MAX_DEPTH};
 use crate::problem::Problem;
-use crate::registry::ShapeRule;
+use crate::registry::{Axis, ShapeRule};
 use crate::shape::{Dim, Env, Kind, Shape, VarInfo};
 use crate::term::{Func, Number, Term};
 use crate::unify::{Conflict, DimId, Dims};
@@ -527,11 +527,36 @@ impl Checker<'_> {
                 self.typed(term, t.shape, t.depth + 1, span)
             }
             ExprKind::Call(callee, args) => {
-                let [arg] = args.as_slice() else {
-                    return Err(self.error(span, "a function takes one argument", "here", None));
+                let (arg, axis) = match (args.as_slice(), callee) {
+                    ([arg], _) => (arg, None),
+                    // The parser allows an axis only where the registry has one.
+                    ([arg, axis], Callee::Func(f)) if f.axis().is_some() => match axis.kind {
+                        ExprKind::Number(k) => (arg, Axis::from_number(k)),
+                        _ => (arg, None),
+                    },
+                    _ => {
+                        return Err(self.error(
+                            span,
+                            "a function takes one argument",
+                            "here",
+                            None,
+                        ));
+                    }
                 };
                 let t = self.expr(arg, level)?;
-                self.call(*callee, t, arg.span, span)
+                let callee = match (callee, axis) {
+                    (Callee::Func(f), Some(a)) => Callee::Func(f.with_axis(a).unwrap_or(*f)),
+                    // Over the entries of a row vector, unless an axis is written.
+                    (Callee::Func(f), None)
+                        if f.axis().is_some()
+                            && self.dims.value(t.shape.rows) == Some(Dim::one())
+                            && self.dims.value(t.shape.cols) != Some(Dim::one()) =>
+                    {
+                        Callee::Func(f.with_axis(Axis::Rows).unwrap_or(*f))
+                    }
+                    (c, _) => *c,
+                };
+                self.call(callee, t, arg.span, span)
             }
             ExprKind::Norm(arg) => {
                 let t = self.expr(arg, level)?;
@@ -889,6 +914,14 @@ impl Checker<'_> {
                 }
             }
             ShapeRule::Same => t.shape,
+            ShapeRule::Reduce(Axis::Columns) => DimShape {
+                rows: self.dims.constant(Dim::one()),
+                cols: t.shape.cols,
+            },
+            ShapeRule::Reduce(Axis::Rows) => DimShape {
+                rows: t.shape.rows,
+                cols: self.dims.constant(Dim::one()),
+            },
         };
         self.typed(Term::Apply(f, Box::new(t.term)), shape, depth, span)
     }
