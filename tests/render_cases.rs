@@ -228,7 +228,9 @@ fn jobs(lib: Lib) -> Value {
             .chain(
                 der.definitions
                     .iter()
-                    .filter(|d| d.value.is_none())
+                    .filter(|d| {
+                        d.value.is_none() && !der.bindings.iter().any(|(n, _)| *n == d.name)
+                    })
                     .map(|d| d.name.clone()),
             )
             .collect();

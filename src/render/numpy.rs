@@ -344,7 +344,9 @@ pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String
 pub fn params(der: &Derivation) -> Vec<String> {
     let mut params: Vec<String> = der.problem.term.variables_in_order();
     for d in &der.definitions {
-        if d.value.is_none() && !params.contains(&d.name) {
+        // Gradients of named intermediates are computed, not passed.
+        let bound = der.bindings.iter().any(|(n, _)| *n == d.name);
+        if d.value.is_none() && !bound && !params.contains(&d.name) {
             params.push(d.name.clone());
         }
     }

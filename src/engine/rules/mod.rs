@@ -6,6 +6,7 @@ pub mod algebra;
 pub mod chain;
 pub mod differential;
 pub mod simplify;
+pub mod softmax;
 pub mod trace;
 
 use egg::Id;
