@@ -535,8 +535,26 @@ pub fn factor_signed(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     }]
 }
 
-/// `−(A − B) = B − A`: a negated sum with at least as many negated terms as
-/// plain ones, written as the sum of the flipped terms (the formerly
+/// Whether a softmax (or a relative) occurs in the class, looked for along
+/// the first node of each class (a bounded walk).
+fn mentions_softmax(eg: &EG, id: Id, depth: usize) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    if eg[id].nodes.iter().any(|n| along_of(n).is_some()) {
+        return true;
+    }
+    eg[id].nodes.first().is_some_and(|n| {
+        n.children()
+            .iter()
+            .any(|&c| mentions_softmax(eg, c, depth + 1))
+    })
+}
+
+/// `−(A − B) = B − A` when `B` holds a softmax: a gradient of a loss over
+/// probabilities is written prediction first, `softmax(Z) − Y`. A negated
+/// sum with at least as many negated terms as plain ones, some of them
+/// with a softmax, becomes the sum of the flipped terms (the formerly
 /// negated ones first, in their order).
 pub fn negate_sum(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let Math::Neg(x) = node else { return vec![] };
@@ -554,6 +572,13 @@ pub fn negate_sum(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
             .collect();
         let k = negated.iter().filter(|n| n.is_some()).count();
         if k == 0 || 2 * k < ts.len() {
+            continue;
+        }
+        if !negated
+            .iter()
+            .flatten()
+            .any(|&y| mentions_softmax(eg, y, 0))
+        {
             continue;
         }
         let from_terms: Vec<Pat> = ts
