@@ -65,9 +65,12 @@ pub fn agreement(
             });
             continue;
         };
-        let symbolic = normal(result) == normal(&g.result);
+        // A derivation layer by layer names its intermediates; the
+        // components method writes the whole expression.
+        let whole = inline(&g.result, &differential.bindings, 0);
+        let symbolic = normal(result) == normal(&whole);
         let numeric = compare_within(
-            &g.result,
+            &whole,
             result,
             &[&differential.problem.term],
             env,
@@ -81,6 +84,18 @@ pub fn agreement(
         });
     }
     Ok(Agreement { verdicts, seed })
+}
+
+/// `t` with the named intermediates of `bindings` (`Z1 = X W1`, `G_Z1 = …`)
+/// written out, each by its own value with its intermediates written out.
+fn inline(t: &Term, bindings: &[(String, Term)], depth: usize) -> Term {
+    match t {
+        Term::Var(n) if depth < 64 => match bindings.iter().find(|(b, _)| b == n) {
+            Some((_, v)) => inline(v, bindings, depth + 1),
+            None => t.clone(),
+        },
+        _ => t.map_children(|c| inline(c, bindings, depth)),
+    }
 }
 
 /// A light normal form: nested sums and products spliced, double

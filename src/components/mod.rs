@@ -515,6 +515,18 @@ fn kinds_in(e: &Expr, v: &str, out: &mut Vec<String>) {
                     op: Opaque::Unknown(_),
                     ..
                 } => "∂L/∂a_rs = g_rs",
+                Factor::Opaque {
+                    op: Opaque::Along(f),
+                    ..
+                } => match f.along().map(|a| a.op) {
+                    Some(crate::registry::AxisOp::Softmax) => {
+                        "∂s_i/∂z_j = s_i (δ_ij − s_j) for s_i = exp(z_i) / Σ_k exp(z_k)"
+                    }
+                    Some(crate::registry::AxisOp::Logsoftmax) => {
+                        "∂ log s_i/∂z_j = δ_ij − s_j for s_i = exp(z_i) / Σ_k exp(z_k)"
+                    }
+                    _ => "∂ log Σ_k exp(z_k)/∂z_j = s_j = exp(z_j) / Σ_k exp(z_k)",
+                },
                 _ => continue,
             };
             if !out.iter().any(|o| o == k) {

@@ -36,9 +36,14 @@ fn layer_depth(t: &Term) -> usize {
 /// softmax several times (attention, `L(softmax(Q Kᵀ / τ, 2) V)`), so even
 /// one such layer is named (`P = softmax(Z, 2)`).
 fn has_normalising_layer(t: &Term) -> bool {
+    // A pre-activation is computed (`Q Kᵀ / τ`), not a variable or its transpose.
+    let computed = |a: &Term| match a {
+        Term::Transpose(v) => !matches!(**v, Term::Var(_)),
+        a => is_layer_input(a),
+    };
     t.any(&|x| {
         matches!(x, Term::Apply(f, a)
-            if f.along().is_some_and(|a| a.op != AxisOp::Logsumexp) && is_layer_input(a))
+            if f.along().is_some_and(|a| a.op != AxisOp::Logsumexp) && computed(a))
     })
 }
 
