@@ -900,6 +900,12 @@ impl Checker<'_> {
             }
             ShapeRule::Scalar => self.scalar_shape(),
             ShapeRule::Diag => {
+                // `diag(A 𝟙)`: a free 𝟙 is a column, so its argument is a
+                // vector (as the engine prints it), not a square matrix.
+                if self.is_free_ones_column(t.shape.cols) {
+                    let one = self.dims.constant(Dim::one());
+                    let _ = self.dims.union(t.shape.cols, one);
+                }
                 if self.dims.value(t.shape.cols) == Some(Dim::one()) {
                     DimShape {
                         rows: t.shape.rows,
@@ -927,6 +933,25 @@ impl Checker<'_> {
     }
 
     // ---- results -------------------------------------------------------------
+
+    /// Whether `d` is the number of columns of a `𝟙` that nothing else
+    /// fixes yet (no variable shares it).
+    fn is_free_ones_column(&mut self, d: DimId) -> bool {
+        let root = self.dims.find(d);
+        if self.dims.value(root).is_some() {
+            return false;
+        }
+        let ones: Vec<DimId> = self.ones_columns.clone();
+        if !ones.iter().any(|&o| self.dims.find(o) == root) {
+            return false;
+        }
+        let var_dims: Vec<DimId> = self
+            .vars
+            .values()
+            .flat_map(|v| [v.shape.rows, v.shape.cols])
+            .collect();
+        !var_dims.into_iter().any(|v| self.dims.find(v) == root)
+    }
 
     /// `𝟙` whose number of columns nothing fixes is a column vector, as in
     /// `𝟙ᵀ X y` or `X 𝟙` (a dimension shared with a variable is not free).

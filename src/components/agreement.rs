@@ -67,7 +67,7 @@ pub fn agreement(
         };
         // A derivation layer by layer names its intermediates; the
         // components method writes the whole expression.
-        let whole = inline(&g.result, &differential.bindings, 0);
+        let whole = engine::layers::written_out(&g.result, &differential.bindings);
         let symbolic = normal(result) == normal(&whole);
         let numeric = compare_within(
             &whole,
@@ -84,18 +84,6 @@ pub fn agreement(
         });
     }
     Ok(Agreement { verdicts, seed })
-}
-
-/// `t` with the named intermediates of `bindings` (`Z1 = X W1`, `G_Z1 = …`)
-/// written out, each by its own value with its intermediates written out.
-fn inline(t: &Term, bindings: &[(String, Term)], depth: usize) -> Term {
-    match t {
-        Term::Var(n) if depth < 64 => match bindings.iter().find(|(b, _)| b == n) {
-            Some((_, v)) => inline(v, bindings, depth + 1),
-            None => t.clone(),
-        },
-        _ => t.map_children(|c| inline(c, bindings, depth)),
-    }
 }
 
 /// A light normal form: nested sums and products spliced, double

@@ -31,6 +31,28 @@ fn layer_depth(t: &Term) -> usize {
     }
 }
 
+/// The depth of nested layers applied to vectors or matrices that involve
+/// variables: in a loss such as `log(sum(exp(W x)))` the logarithm of a
+/// scalar is no layer of a network.
+fn matrix_layer_depth(t: &Term, env: &crate::shape::Env) -> usize {
+    let inner = t
+        .children()
+        .into_iter()
+        .map(|c| matrix_layer_depth(c, env))
+        .max()
+        .unwrap_or(0);
+    match t {
+        Term::Apply(f, a)
+            if f.is_layer()
+                && is_layer_input(a)
+                && a.shape(env).is_some_and(|s| !s.is_scalar()) =>
+        {
+            inner + 1
+        }
+        _ => inner,
+    }
+}
+
 /// Whether a softmax or log-softmax is applied to an expression that
 /// involves variables: under an unknown function its gradient names the
 /// softmax several times (attention, `L(softmax(Q Kᵀ / τ, 2) V)`), so even
@@ -57,6 +79,22 @@ fn output_base(f: Func) -> &'static str {
 
 fn is_layer_input(a: &Term) -> bool {
     !matches!(a, Term::Var(_)) && !a.variables().is_empty()
+}
+
+/// `t` with the named intermediates of `bindings` (`Z1 = X W1`,
+/// `G_Z1 = …`) written out, each by its value with its own intermediates
+/// written out: the gradient as one expression of the inputs.
+pub fn written_out(t: &Term, bindings: &[(String, Term)]) -> Term {
+    fn go(t: &Term, bindings: &[(String, Term)], depth: usize) -> Term {
+        match t {
+            Term::Var(n) if depth < 64 => match bindings.iter().find(|(b, _)| b == n) {
+                Some((_, v)) => go(v, bindings, depth + 1),
+                None => t.clone(),
+            },
+            _ => t.map_children(|c| go(c, bindings, depth)),
+        }
+    }
+    go(t, bindings, 0)
 }
 
 /// A free name `{base}{k}` (or `{base}_{k}` if that is taken).
@@ -138,7 +176,9 @@ pub fn derive_layered(
             Some(run(problem, Some(function), arg, opts, wrt))
         }
         t => {
-            if layer_depth(t) < LAYER_DEPTH || t.any(&|x| matches!(x, Term::Unknown(..))) {
+            if matrix_layer_depth(t, &problem.env) < LAYER_DEPTH
+                || t.any(&|x| matches!(x, Term::Unknown(..)))
+            {
                 return None;
             }
             Some(run(problem, None, t, opts, wrt))

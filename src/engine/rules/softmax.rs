@@ -511,28 +511,72 @@ pub fn factor_signed(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     if !any_neg {
         return vec![];
     }
-    let last = eg.find(*terms[0].1.last().expect("a product has factors"));
-    if terms
-        .iter()
-        .any(|(_, fs, _)| fs.len() < 2 || eg.find(*fs.last().expect("factors")) != last)
-    {
+    if terms.iter().any(|(_, fs, _)| fs.len() < 2) {
         return vec![];
     }
     let from = Pat::node(
         node.clone(),
         terms.iter().map(|(_, _, m)| m.clone()).collect(),
     );
-    let prefixes = terms
+    let signed = |neg: bool, fs: &[Id]| {
+        let m = p::mul(fs.iter().map(|&f| p::c(f)).collect());
+        if neg { p::neg(m) } else { m }
+    };
+    let mut out = Vec::new();
+    // P₁ X − P₂ X = (P₁ − P₂) X
+    let last = eg.find(*terms[0].1.last().expect("a product has factors"));
+    if terms
         .iter()
-        .map(|(neg, fs, _)| {
-            let pre = p::mul(fs[..fs.len() - 1].iter().map(|&f| p::c(f)).collect());
-            if *neg { p::neg(pre) } else { pre }
-        })
-        .collect();
-    vec![Proposal {
-        from,
-        to: p::mul(vec![p::add(prefixes), p::c(last)]),
-    }]
+        .all(|(_, fs, _)| eg.find(*fs.last().expect("factors")) == last)
+    {
+        let prefixes = terms
+            .iter()
+            .map(|(neg, fs, _)| signed(*neg, &fs[..fs.len() - 1]))
+            .collect();
+        out.push(Proposal {
+            from: from.clone(),
+            to: p::mul(vec![p::add(prefixes), p::c(last)]),
+        });
+    }
+    // X P₁ − X P₂ = X (P₁ − P₂)
+    let first = eg.find(terms[0].1[0]);
+    if terms.iter().all(|(_, fs, _)| eg.find(fs[0]) == first) {
+        let suffixes = terms
+            .iter()
+            .map(|(neg, fs, _)| signed(*neg, &fs[1..]))
+            .collect();
+        out.push(Proposal {
+            from,
+            to: p::mul(vec![p::c(first), p::add(suffixes)]),
+        });
+    }
+    out
+}
+
+/// The transpose of a function along an axis of a transposed argument is
+/// the function along the other axis: `softmax(Aᵀ, 2)ᵀ = softmax(A)`,
+/// `logsumexp(Aᵀ)ᵀ = logsumexp(A, 2)`.
+pub fn transpose_along(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Transpose(x) = node else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for inner in &eg[*x].nodes {
+        let Some((f, along, arg)) = along_of(inner) else {
+            continue;
+        };
+        let Some(other) = f.with_axis(along.axis.flipped()) else {
+            continue;
+        };
+        for t in &eg[arg].nodes {
+            let Math::Transpose(a) = t else { continue };
+            out.push(Proposal {
+                from: p::t(app(f, whole(t))),
+                to: app(other, p::c(*a)),
+            });
+        }
+    }
+    out
 }
 
 /// Whether a softmax (or a relative) occurs in the class, looked for along
