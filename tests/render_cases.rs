@@ -255,7 +255,9 @@ fn jobs(lib: Lib) -> Value {
             .gradients
             .iter()
             .map(|g| {
-                let expected = numeric::eval(&g.result, &vals).expect("the gradient evaluates");
+                // Layer by layer, the gradient names intermediates.
+                let whole = engine::layers::written_out(&g.result, &der.bindings);
+                let expected = numeric::eval(&whole, &vals).expect("the gradient evaluates");
                 json!({
                     "fn": format!("grad_{}", numpy::py_name(&g.wrt)),
                     "args": args,

@@ -31,14 +31,31 @@ enum Prec {
 
 /// The Python expression of `t`, for variables bound to arrays of the shapes in `env`.
 pub fn code(t: &Term, env: &Env, lib: Lib) -> String {
+    code_sized(t, env, env, lib)
+}
+
+/// [`code`], with sizes and dtypes read only from the variables of `sizes`
+/// (the inputs, not intermediates that may be bound later).
+fn code_sized(t: &Term, env: &Env, sizes: &Env, lib: Lib) -> String {
     let names = HashMap::new();
     Writer {
         env,
+        sizes,
         lib,
         names: &names,
     }
     .expr(t)
     .0
+}
+
+/// `env` without the names of `bindings`: the variables whose shapes and
+/// dtypes generated code may read anywhere.
+fn inputs_only(env: &Env, bindings: &[(String, Term)]) -> Env {
+    let mut inputs = env.clone();
+    inputs
+        .vars
+        .retain(|n, _| !bindings.iter().any(|(b, _)| b == n));
+    inputs
 }
 
 /// The Python name of a variable: its ASCII name, except that a name which
@@ -77,6 +94,8 @@ impl Lib {
 
 struct Writer<'a> {
     env: &'a Env,
+    /// The variables a size or dtype may be read from.
+    sizes: &'a Env,
     lib: Lib,
     /// Sub-terms already bound to temporaries.
     names: &'a HashMap<Term, String>,
@@ -93,7 +112,7 @@ impl Writer<'_> {
         match d {
             Dim::Lit(n) => n.to_string(),
             Dim::Sym(s) => {
-                for (name, v) in &self.env.vars {
+                for (name, v) in &self.sizes.vars {
                     if v.kind == Kind::Scalar {
                         continue;
                     }
@@ -115,7 +134,7 @@ impl Writer<'_> {
         match self.lib {
             Lib::Numpy => String::new(),
             Lib::Torch => self
-                .env
+                .sizes
                 .vars
                 .iter()
                 .find(|(_, v)| v.kind != Kind::Scalar)
@@ -285,11 +304,12 @@ pub fn code_with(t: &Term, bindings: &[(String, Term)], env: &Env, lib: Lib) -> 
     if needed.is_empty() {
         return code(t, env, lib);
     }
+    let sizes = inputs_only(env, bindings);
     let mut parts: Vec<String> = needed
         .iter()
-        .map(|(n, v)| format!("{n} := {}", code(v, env, lib)))
+        .map(|(n, v)| format!("{n} := {}", code_sized(v, env, &sizes, lib)))
         .collect();
-    parts.push(code(t, env, lib));
+    parts.push(code_sized(t, env, &sizes, lib));
     format!("({})[-1]", parts.join(", "))
 }
 
@@ -315,11 +335,16 @@ pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a 
 /// subexpression bound once to a temporary (`tmp0`, `tmp1`, …, names the
 /// language cannot give a variable), in dependency order, then `return …`.
 pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String) {
+    body_sized(t, env, env, lib, indent)
+}
+
+fn body_sized(t: &Term, env: &Env, sizes: &Env, lib: Lib, indent: &str) -> (Vec<String>, String) {
     let mut names: HashMap<Term, String> = HashMap::new();
     let mut lines = Vec::new();
     for (i, s) in cse::shared(t).into_iter().enumerate() {
         let rhs = Writer {
             env,
+            sizes,
             lib,
             names: &names,
         }
@@ -331,6 +356,7 @@ pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String
     }
     let ret = Writer {
         env,
+        sizes,
         lib,
         names: &names,
     }
@@ -363,12 +389,13 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
         Lib::Torch => "import torch\n",
     });
     let params = params(der);
+    let sizes = inputs_only(env, &der.bindings);
     for g in &der.gradients {
-        let (mut lines, ret) = body(&g.result, env, lib, "    ");
+        let (mut lines, ret) = body_sized(&g.result, env, &sizes, lib, "    ");
         // Named intermediates (layer by layer) come first, in evaluation order.
         let lets: Vec<String> = needed_bindings(&g.result, &der.bindings)
             .iter()
-            .map(|(n, v)| format!("    {n} = {}", code(v, env, lib)))
+            .map(|(n, v)| format!("    {n} = {}", code_sized(v, env, &sizes, lib)))
             .collect();
         lines.splice(0..0, lets);
         out.push_str(&format!(
