@@ -31,7 +31,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "softmax-form",   name: "softmax and log-sum-exp",  f: super::softmax::recognise },
     Rule { id: "factor-signed",  name: "take out a common factor", f: super::softmax::factor_signed },
     Rule { id: "negate-sum",     name: "−(A − B) = B − A",         f: super::softmax::negate_sum },
-    Rule { id: "transpose-along", name: "softmax(Aᵀ, 2)ᵀ = softmax(A)", f: super::softmax::transpose_along },
+    Rule { id: "transpose-along", name: "softmax(Aᵀ)ᵀ is along the other axis", f: super::softmax::transpose_along },
 ];
 
 fn whole(n: &Math) -> Pat {

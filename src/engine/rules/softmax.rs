@@ -332,7 +332,9 @@ pub fn rank_one_hadamard(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     for (this, other, this_first) in [(*a, *b, true), (*b, *a, false)] {
         for inner in &eg[this].nodes {
             let Math::Mul(fs) = inner else { continue };
-            let (first, last) = (fs[0], fs[fs.len() - 1]);
+            let (Some(&first), Some(&last)) = (fs.first(), fs.last()) else {
+                continue;
+            };
             let built = if is_ones_col(eg, first) && fs.len() >= 2 {
                 // 𝟙 r: r = f₂ … fₖ is a row.
                 let r = p::mul(fs[1..].iter().map(|&f| p::c(f)).collect());
@@ -415,7 +417,7 @@ pub fn recognise(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         }
         for n in &eg[y].nodes {
             let Math::Mul(fs) = n else { continue };
-            if eg.find(fs[0]) != eg.find(e) {
+            if fs.first().is_none_or(|&f| eg.find(f) != eg.find(e)) {
                 continue;
             }
             let Some((_, z, axis)) = exp_of_vector(eg, e) else {
