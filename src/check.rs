@@ -20,7 +20,7 @@ use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign,
 use crate::error::{Error, Result};
 use crate::parse::{self, MAX_DEPTH};
 use crate::problem::Problem;
-use crate::registry::ShapeRule;
+use crate::registry::{Axis, ShapeRule};
 use crate::shape::{Dim, Env, Kind, Shape, VarInfo};
 use crate::term::{Func, Number, Term};
 use crate::unify::{Conflict, DimId, Dims};
@@ -544,11 +544,36 @@ impl Checker<'_> {
                 self.typed(term, DimShape { rows: d, cols: d }, 1, span)
             }
             ExprKind::Call(callee, args) => {
-                let [arg] = args.as_slice() else {
-                    return Err(self.error(span, "a function takes one argument", "here", None));
+                let (arg, axis) = match (args.as_slice(), callee) {
+                    ([arg], _) => (arg, None),
+                    // The parser allows an axis only where the registry has one.
+                    ([arg, axis], Callee::Func(f)) if f.axis().is_some() => match axis.kind {
+                        ExprKind::Number(k) => (arg, Axis::from_number(k)),
+                        _ => (arg, None),
+                    },
+                    _ => {
+                        return Err(self.error(
+                            span,
+                            "a function takes one argument",
+                            "here",
+                            None,
+                        ));
+                    }
                 };
                 let t = self.expr(arg, level)?;
-                self.call(*callee, t, arg.span, span)
+                let callee = match (callee, axis) {
+                    (Callee::Func(f), Some(a)) => Callee::Func(f.with_axis(a).unwrap_or(*f)),
+                    // Over the entries of a row vector, unless an axis is written.
+                    (Callee::Func(f), None)
+                        if f.axis().is_some()
+                            && self.dims.value(t.shape.rows) == Some(Dim::one())
+                            && self.dims.value(t.shape.cols) != Some(Dim::one()) =>
+                    {
+                        Callee::Func(f.with_axis(Axis::Rows).unwrap_or(*f))
+                    }
+                    (c, _) => *c,
+                };
+                self.call(callee, t, arg.span, span)
             }
             ExprKind::Norm(arg) => {
                 let t = self.expr(arg, level)?;
@@ -942,6 +967,12 @@ impl Checker<'_> {
             }
             ShapeRule::Scalar => self.scalar_shape(),
             ShapeRule::Diag => {
+                // `diag(A 𝟙)`: a free 𝟙 is a column, so its argument is a
+                // vector (as the engine prints it), not a square matrix.
+                if self.is_free_ones_column(t.shape.cols) {
+                    let one = self.dims.constant(Dim::one());
+                    let _ = self.dims.union(t.shape.cols, one);
+                }
                 if self.dims.value(t.shape.cols) == Some(Dim::one()) {
                     DimShape {
                         rows: t.shape.rows,
@@ -956,6 +987,14 @@ impl Checker<'_> {
                 }
             }
             ShapeRule::Same => t.shape,
+            ShapeRule::Reduce(Axis::Columns) => DimShape {
+                rows: self.dims.constant(Dim::one()),
+                cols: t.shape.cols,
+            },
+            ShapeRule::Reduce(Axis::Rows) => DimShape {
+                rows: t.shape.rows,
+                cols: self.dims.constant(Dim::one()),
+            },
         };
         self.typed(Term::Apply(f, Box::new(t.term)), shape, depth, span)
     }
@@ -979,6 +1018,25 @@ impl Checker<'_> {
             "too deep",
             Some("name an intermediate result and write it in several steps, or use a power (x^k)"),
         ))
+    }
+
+    /// Whether `d` is the number of columns of a `𝟙` that nothing else
+    /// fixes yet (no variable shares it).
+    fn is_free_ones_column(&mut self, d: DimId) -> bool {
+        let root = self.dims.find(d);
+        if self.dims.value(root).is_some() {
+            return false;
+        }
+        let ones: Vec<DimId> = self.ones_columns.clone();
+        if !ones.iter().any(|&o| self.dims.find(o) == root) {
+            return false;
+        }
+        let var_dims: Vec<DimId> = self
+            .vars
+            .values()
+            .flat_map(|v| [v.shape.rows, v.shape.cols])
+            .collect();
+        !var_dims.into_iter().any(|v| self.dims.find(v) == root)
     }
 
     /// `𝟙` whose number of columns nothing fixes is a column vector, as in

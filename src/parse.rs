@@ -15,7 +15,7 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
-use crate::ast::{Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
+use crate::ast::{Callee, Decl, DeclType, Expr, ExprKind, Input, ProductOp, Sign, Span};
 use crate::error::{Error, Result};
 use crate::registry;
 use crate::shape::Dim;
@@ -543,35 +543,74 @@ impl<'s> Builder<'s> {
             return Err(self.unknown_function(name, span_of(&head)));
         };
         let args: Vec<Pair<Rule>> = inner.filter(|q| q.as_rule() == Rule::expr).collect();
+        // The registry says which functions take an axis as a second argument.
+        let func = match callee {
+            Callee::Func(f) => Some(f),
+            _ => None,
+        };
+        let takes_axis = func.is_some_and(|f| f.axis().is_some());
+        let forms = match func {
+            Some(f) => registry::call_forms(f),
+            None if callee.arity() == 2 => format!("{name}(A, B)"),
+            None => format!("{name}(X)"),
+        };
         if args.is_empty() {
             return Err(self.error(
                 span,
                 &format!("`{name}` is applied to nothing"),
                 "missing argument",
                 Some(&format!(
-                    "write an argument inside the parentheses, as in {name}(X)"
+                    "write an argument inside the parentheses, as in {forms}"
                 )),
             ));
         }
-        let arity = callee.arity();
-        if args.len() != arity {
-            let (takes, example) = match arity {
-                1 => ("one argument".to_string(), format!("{name}(X)")),
-                n => (format!("{n} arguments"), format!("{name}(A, B)")),
-            };
-            let given = match args.len() {
-                1 => "1 is given".to_string(),
-                n => format!("{n} are given"),
-            };
+        let (least, most) = if takes_axis {
+            (1, 2)
+        } else {
+            (callee.arity(), callee.arity())
+        };
+        if args.len() < least {
             return Err(self.error(
                 span,
-                &format!("`{name}` takes {takes}, but {given}"),
-                if args.len() > arity {
-                    "too many arguments"
-                } else {
-                    "too few arguments"
-                },
-                Some(&format!("write {example}")),
+                &format!(
+                    "`{name}` takes {least} arguments, but {} {} given",
+                    args.len(),
+                    if args.len() == 1 { "is" } else { "are" }
+                ),
+                "too few arguments",
+                Some(&format!("write {forms}")),
+            ));
+        }
+        if args.len() > most {
+            let (message, help) = if takes_axis {
+                (
+                    format!(
+                        "`{name}` takes a matrix and an axis, but {} arguments are given",
+                        args.len()
+                    ),
+                    format!("write {forms}"),
+                )
+            } else {
+                (
+                    format!(
+                        "`{name}` takes {}, but {} are given",
+                        if most == 1 {
+                            "one argument".to_string()
+                        } else {
+                            format!("{most} arguments")
+                        },
+                        args.len()
+                    ),
+                    format!("write {forms}"),
+                )
+            };
+            let extra = span_of(&args[most]);
+            let last = span_of(&args[args.len() - 1]);
+            return Err(self.error(
+                Span::new(extra.start, last.end),
+                &message,
+                "too many arguments",
+                Some(&help),
             ));
         }
         let mut built = Vec::new();
@@ -580,6 +619,17 @@ impl<'s> Builder<'s> {
             let b = self.expr(a)?;
             depth = depth.max(b.depth);
             built.push(b.expr);
+        }
+        if let Some(axis) = built.get(1).filter(|_| takes_axis) {
+            let ok = matches!(axis.kind, ExprKind::Number(k) if registry::Axis::from_number(k).is_some());
+            if !ok {
+                return Err(self.error(
+                    axis.span,
+                    &format!("the axis of `{name}` is 1 (down each column) or 2 (along each row)"),
+                    "not 1 or 2",
+                    Some(&format!("write {forms}")),
+                ));
+            }
         }
         self.checked(
             Expr {

@@ -69,6 +69,22 @@ pub enum Func {
     Erf,
     /// Elementwise arctangent.
     Arctan,
+    /// Softmax down each column (of a vector: over its entries).
+    Softmax,
+    /// Softmax along each row: `softmax(X, 2)`.
+    SoftmaxRows,
+    /// Log-softmax down each column.
+    Logsoftmax,
+    /// Log-softmax along each row: `logsoftmax(X, 2)`.
+    LogsoftmaxRows,
+    /// Log-sum-exp of each column (a row of results; of a vector, a scalar).
+    Logsumexp,
+    /// Log-sum-exp of each row (a column of results): `logsumexp(X, 2)`.
+    LogsumexpRows,
+    /// Mean of all entries.
+    Mean,
+    /// Number of entries (a constant: it depends on the shape only).
+    Numel,
 }
 
 /// What kind of operation a function is. Elementwise functions are handled
@@ -89,6 +105,71 @@ pub enum Role {
     Norm,
     /// `diag(x)` / `diag(A)`.
     Diag,
+    /// Works along one axis of a matrix (softmax, log-softmax, log-sum-exp).
+    Along(Along),
+    /// `mean(A)`.
+    Mean,
+    /// `numel(A)`.
+    Numel,
+}
+
+/// A function that works along one axis of a matrix: down each column
+/// (axis 1, the default) or along each row (axis 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Along {
+    /// What it computes.
+    pub op: AxisOp,
+    /// Along which axis.
+    pub axis: Axis,
+}
+
+/// The functions that work along an axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AxisOp {
+    /// `sᵢ = exp(zᵢ) / Σₖ exp(zₖ)`.
+    Softmax,
+    /// `log sᵢ = zᵢ − log Σₖ exp(zₖ)`.
+    Logsoftmax,
+    /// `log Σₖ exp(zₖ)`.
+    Logsumexp,
+}
+
+/// An axis of a matrix, as the second argument of `softmax(X, 2)` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axis {
+    /// Axis 1: down each column (over the row index).
+    Columns,
+    /// Axis 2: along each row (over the column index).
+    Rows,
+}
+
+impl Axis {
+    /// The number the language writes for it (`1` or `2`).
+    pub fn number(self) -> u8 {
+        match self {
+            Axis::Columns => 1,
+            Axis::Rows => 2,
+        }
+    }
+
+    /// The axis the language writes as `k`.
+    pub fn from_number(k: f64) -> Option<Axis> {
+        if k == 1.0 {
+            Some(Axis::Columns)
+        } else if k == 2.0 {
+            Some(Axis::Rows)
+        } else {
+            None
+        }
+    }
+
+    /// The axis of the transposed matrix.
+    pub fn flipped(self) -> Axis {
+        match self {
+            Axis::Columns => Axis::Rows,
+            Axis::Rows => Axis::Columns,
+        }
+    }
 }
 
 /// What the registry knows about an elementwise function.
@@ -155,6 +236,8 @@ pub enum ShapeRule {
     /// A column vector n×1 → its n×n diagonal matrix; a square n×n matrix →
     /// the n×1 vector of its diagonal.
     Diag,
+    /// One result per column (an n×m matrix → 1×m) or per row (→ n×1).
+    Reduce(Axis),
 }
 
 impl ShapeRule {
@@ -170,6 +253,8 @@ impl ShapeRule {
             }
             ShapeRule::Diag if arg.is_square() => Some(Shape::new(arg.rows.clone(), Dim::one())),
             ShapeRule::Diag => None,
+            ShapeRule::Reduce(Axis::Columns) => Some(Shape::new(Dim::one(), arg.cols.clone())),
+            ShapeRule::Reduce(Axis::Rows) => Some(Shape::new(arg.rows.clone(), Dim::one())),
         }
     }
 }
@@ -177,6 +262,8 @@ impl ShapeRule {
 /// Binding strength of a piece of generated Python.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PyPrec {
+    /// Binds like `a - b`.
+    Sum,
     /// Binds like `a * b`.
     Product,
     /// An atom (a call, a name).
@@ -193,6 +280,10 @@ pub enum Code {
     /// argument bound tightly enough to follow a unary minus, `{x^}` tightly
     /// enough to stand before `**` or a comparison.
     Template(&'static str, PyPrec),
+    /// A template that uses its argument more than once, as `{z}`: filled
+    /// in directly when the argument is a name, else written as
+    /// `(lambda z: …)(argument)` so that the argument is computed once.
+    Bound(&'static str, PyPrec),
 }
 
 /// How the FLOP cost model prices a function.
@@ -236,7 +327,7 @@ pub struct Spec {
     pub about: &'static str,
 }
 
-use Code::{Call, Template};
+use Code::{Bound, Call, Template};
 
 const fn elementwise(derivative: &'static str, eval: fn(f64) -> f64, domain: Domain) -> Role {
     Role::Elementwise(Elementwise {
@@ -332,7 +423,7 @@ pub static SPECS: &[Spec] = &[
            role: elementwise("0", step, Domain::All),
            shape: ShapeRule::Same, latex: "\\operatorname{step}",
            numpy: Template("({x^} > 0) * 1.0", PyPrec::Product),
-           // `(x > 0) * 1.0` would be float32 in PyTorch, whatever x is.
+           // In the argument's dtype: `(x > 0) * 1.0` is float32 in PyTorch.
            torch: Template("{m}.sign({m}.relu({x}))", PyPrec::Atom), flops: FlopClass::PerEntry,
            about: "Heaviside step (1 where x > 0, else 0): the derivative of relu" },
     Spec { func: Func::Abs, name: "abs", aliases: &[], symbol: None,
@@ -366,7 +457,57 @@ pub static SPECS: &[Spec] = &[
            shape: ShapeRule::Same, latex: "\\arctan",
            numpy: Call("arctan"), torch: Call("atan"), flops: FlopClass::PerEntry,
            about: "arctangent, entry by entry" },
+    Spec { func: Func::Softmax, name: "softmax", aliases: &[], symbol: None,
+           role: along(AxisOp::Softmax, Axis::Columns),
+           shape: ShapeRule::Same, latex: "\\operatorname{softmax}",
+           numpy: Bound("{m}.exp({z} - {m}.logaddexp.reduce({z}, axis=0, keepdims=True))", PyPrec::Atom),
+           torch: Template("{m}.softmax({x}, dim=0)", PyPrec::Atom), flops: FlopClass::PerEntry,
+           about: "exp(zᵢ)/Σₖ exp(zₖ) over a vector, down each column of a matrix; softmax(X, 2) along each row" },
+    Spec { func: Func::SoftmaxRows, name: "softmax", aliases: &[], symbol: None,
+           role: along(AxisOp::Softmax, Axis::Rows),
+           shape: ShapeRule::Same, latex: "\\operatorname{softmax}",
+           numpy: Bound("{m}.exp({z} - {m}.logaddexp.reduce({z}, axis=1, keepdims=True))", PyPrec::Atom),
+           torch: Template("{m}.softmax({x}, dim=1)", PyPrec::Atom), flops: FlopClass::PerEntry,
+           about: "softmax along each row" },
+    Spec { func: Func::Logsoftmax, name: "logsoftmax", aliases: &[], symbol: None,
+           role: along(AxisOp::Logsoftmax, Axis::Columns),
+           shape: ShapeRule::Same, latex: "\\operatorname{logsoftmax}",
+           numpy: Bound("{z} - {m}.logaddexp.reduce({z}, axis=0, keepdims=True)", PyPrec::Sum),
+           torch: Template("{m}.log_softmax({x}, dim=0)", PyPrec::Atom), flops: FlopClass::PerEntry,
+           about: "zᵢ − log Σₖ exp(zₖ) over a vector, down each column; logsoftmax(X, 2) along each row" },
+    Spec { func: Func::LogsoftmaxRows, name: "logsoftmax", aliases: &[], symbol: None,
+           role: along(AxisOp::Logsoftmax, Axis::Rows),
+           shape: ShapeRule::Same, latex: "\\operatorname{logsoftmax}",
+           numpy: Bound("{z} - {m}.logaddexp.reduce({z}, axis=1, keepdims=True)", PyPrec::Sum),
+           torch: Template("{m}.log_softmax({x}, dim=1)", PyPrec::Atom), flops: FlopClass::PerEntry,
+           about: "log-softmax along each row" },
+    Spec { func: Func::Logsumexp, name: "logsumexp", aliases: &[], symbol: None,
+           role: along(AxisOp::Logsumexp, Axis::Columns),
+           shape: ShapeRule::Reduce(Axis::Columns), latex: "\\operatorname{logsumexp}",
+           numpy: Template("{m}.logaddexp.reduce({x}, axis=0, keepdims=True)", PyPrec::Atom),
+           torch: Template("{m}.logsumexp({x}, dim=0, keepdim=True)", PyPrec::Atom),
+           flops: FlopClass::PerArgEntry,
+           about: "log Σₖ exp(zₖ) of a vector (a scalar), of each column of an n×m matrix (1×m); logsumexp(X, 2) of each row (n×1)" },
+    Spec { func: Func::LogsumexpRows, name: "logsumexp", aliases: &[], symbol: None,
+           role: along(AxisOp::Logsumexp, Axis::Rows),
+           shape: ShapeRule::Reduce(Axis::Rows), latex: "\\operatorname{logsumexp}",
+           numpy: Template("{m}.logaddexp.reduce({x}, axis=1, keepdims=True)", PyPrec::Atom),
+           torch: Template("{m}.logsumexp({x}, dim=1, keepdim=True)", PyPrec::Atom),
+           flops: FlopClass::PerArgEntry,
+           about: "log-sum-exp of each row" },
+    Spec { func: Func::Mean, name: "mean", aliases: &[], symbol: None, role: Role::Mean,
+           shape: ShapeRule::Scalar, latex: "\\operatorname{mean}",
+           numpy: Call("mean"), torch: Call("mean"), flops: FlopClass::PerArgEntry,
+           about: "mean of all entries, sum(X) / numel(X)" },
+    Spec { func: Func::Numel, name: "numel", aliases: &[], symbol: None, role: Role::Numel,
+           shape: ShapeRule::Scalar, latex: "\\operatorname{numel}",
+           numpy: Call("size"), torch: Call("numel"), flops: FlopClass::Free,
+           about: "number of entries (n·m for an n×m matrix; a constant)" },
 ];
+
+const fn along(op: AxisOp, axis: Axis) -> Role {
+    Role::Along(Along { op, axis })
+}
 
 /// σ(x), written so that neither branch computes e^(large).
 fn sigmoid(x: f64) -> f64 {
@@ -442,17 +583,68 @@ impl Func {
     pub fn all() -> impl Iterator<Item = Func> {
         SPECS.iter().map(|s| s.func)
     }
+
+    /// What the function computes and along which axis, if it works along one.
+    pub fn along(self) -> Option<Along> {
+        match self.spec().role {
+            Role::Along(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The axis the function works along, if it takes an axis argument.
+    pub fn axis(self) -> Option<Axis> {
+        self.along().map(|a| a.axis)
+    }
+
+    /// The same function along `axis` (`softmax` along rows is the entry
+    /// written `softmax(X, 2)`); `None` for a function without an axis.
+    pub fn with_axis(self, axis: Axis) -> Option<Func> {
+        let op = self.along()?.op;
+        SPECS
+            .iter()
+            .find(|s| matches!(s.role, Role::Along(a) if a.op == op && a.axis == axis))
+            .map(|s| s.func)
+    }
+
+    /// Whether the function acts as a layer of a network (an elementwise
+    /// activation, or softmax and its relatives along an axis), so that a
+    /// deep expression is derived with the layer's output named.
+    pub fn is_layer(self) -> bool {
+        self.is_elementwise() || self.along().is_some()
+    }
+
+    /// The entry of the registry a name reads as: the first row of that
+    /// name (along columns, for the functions with an axis).
+    fn is_named_entry(self) -> bool {
+        SPECS
+            .iter()
+            .find(|s| s.name == self.name())
+            .is_some_and(|s| s.func == self)
+    }
 }
+
+/// The suffix that tells a function along rows from its column entry in
+/// the e-graph's own notation (`softmax_rows`), which egg reads back.
+const ROWS_SUFFIX: &str = "_rows";
 
 impl fmt::Display for Func {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.name())?;
+        if self.axis() == Some(Axis::Rows) {
+            f.write_str(ROWS_SUFFIX)?;
+        }
+        Ok(())
     }
 }
 
 impl FromStr for Func {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
+        if let Some(base) = s.strip_suffix(ROWS_SUFFIX) {
+            let f: Func = base.parse()?;
+            return f.with_axis(Axis::Rows).ok_or(());
+        }
         SPECS
             .iter()
             .find(|spec| spec.name == s)
@@ -504,10 +696,22 @@ pub fn lookup(name: &str) -> Option<Callable> {
         .map(|s| Callable::Func(s.func))
 }
 
+/// The forms a call of `f` may take, for messages: `softmax(X), softmax(X, 1)
+/// or softmax(X, 2)` for a function with an axis, `tr(X)` otherwise.
+pub fn call_forms(f: Func) -> String {
+    let n = f.name();
+    if f.axis().is_some() {
+        format!("{n}(X) or {n}(X, 1) down each column, {n}(X, 2) along each row")
+    } else {
+        format!("{n}(X)")
+    }
+}
+
 /// Every name the language reads before `(`, with what it names.
 pub fn call_names() -> Vec<(&'static str, Callable)> {
     let mut out: Vec<(&'static str, Callable)> = OPERATOR_CALLS.to_vec();
-    for s in SPECS {
+    // A function along rows is the same name with an axis argument.
+    for s in SPECS.iter().filter(|s| s.func.is_named_entry()) {
         out.push((s.name, Callable::Func(s.func)));
         out.extend(s.aliases.iter().map(|a| (*a, Callable::Func(s.func))));
         if let Some(sym) = s.symbol {
@@ -655,10 +859,68 @@ fn lift(t: &Term, arg: &Term, shape: &Shape, place: Place) -> Term {
     }
 }
 
+/// The value of a function that is neither elementwise nor one of the
+/// matrix functions the evaluator knows itself (trace, determinant, …):
+/// softmax and its relatives, computed stably (the largest entry of each
+/// column or row is taken out before `exp`, so logits of ±1000 give finite,
+/// exact answers), `mean` and `numel`. `None` for other functions.
+pub fn evaluate(f: Func, m: &nalgebra::DMatrix<f64>) -> Option<nalgebra::DMatrix<f64>> {
+    use nalgebra::DMatrix;
+    let scalar = |v: f64| DMatrix::from_element(1, 1, v);
+    match f.spec().role {
+        Role::Mean if m.is_empty() => Some(scalar(f64::NAN)),
+        Role::Mean => Some(scalar(m.sum() / m.len() as f64)),
+        Role::Numel => Some(scalar(m.len() as f64)),
+        Role::Along(Along { op, axis }) => {
+            // Work on columns; along rows is along the columns of the transpose.
+            let cols = match axis {
+                Axis::Columns => m.clone(),
+                Axis::Rows => m.transpose(),
+            };
+            let mut out = match op {
+                AxisOp::Logsumexp => DMatrix::zeros(1, cols.ncols()),
+                _ => DMatrix::zeros(cols.nrows(), cols.ncols()),
+            };
+            for j in 0..cols.ncols() {
+                let col = cols.column(j);
+                let lse = logsumexp(col.iter().copied());
+                match op {
+                    AxisOp::Logsumexp => out[(0, j)] = lse,
+                    AxisOp::Logsoftmax => {
+                        for i in 0..cols.nrows() {
+                            out[(i, j)] = col[i] - lse;
+                        }
+                    }
+                    AxisOp::Softmax => {
+                        for i in 0..cols.nrows() {
+                            out[(i, j)] = (col[i] - lse).exp();
+                        }
+                    }
+                }
+            }
+            Some(match axis {
+                Axis::Columns => out,
+                Axis::Rows => out.transpose(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// log Σ exp(xᵢ) = m + log Σ exp(xᵢ − m) with m the largest xᵢ: no term
+/// overflows, and the largest is exactly 1.
+fn logsumexp(xs: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = xs.clone().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + xs.map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
 /// The help text of the functions: one line per name.
 pub fn help_table() -> String {
     let mut out = String::new();
-    for s in SPECS {
+    for s in SPECS.iter().filter(|s| s.func.is_named_entry()) {
         let mut names = vec![s.name.to_string()];
         names.extend(s.aliases.iter().map(|a| a.to_string()));
         if let Some(sym) = s.symbol {

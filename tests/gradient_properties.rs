@@ -413,7 +413,7 @@ fn jobs(verified: &[(String, Derivation)]) -> (serde_json::Value, usize) {
             };
             // A point where the formula itself is undefined (0/0 in
             // ‖relu(x)‖′ with x ≤ 0) is one the symbolic check redraws too.
-            let formula = engine::layers::inline(&g.result, &der.bindings);
+            let formula = engine::layers::written_out(&g.result, &der.bindings);
             if numeric::eval(&formula, &vals).is_err() {
                 continue;
             }

@@ -213,3 +213,54 @@ fn callables_cover_the_operators() {
     assert_eq!(registry::lookup("σ"), Some(Callable::Func(Func::Sigmoid)));
     assert_eq!(registry::lookup("nonsense"), None);
 }
+
+/// Every function along an axis (softmax, log-softmax, log-sum-exp, down
+/// columns and along rows) is derived end to end by both methods, of a
+/// matrix and of a vector, and `mean` and `numel` too.
+#[test]
+fn every_function_along_an_axis_is_derived_both_ways() {
+    for f in Func::all().filter(|f| f.axis().is_some()) {
+        let rows = f.axis() == Some(registry::Axis::Rows);
+        let call = |arg: &str| {
+            if rows {
+                format!("{}({arg}, 2)", f.name())
+            } else {
+                format!("{}({arg})", f.name())
+            }
+        };
+        end_to_end(&format!("L({})", call("X W")), &[]);
+        end_to_end(&format!("L({})", call("X")), &["X: 3×2"]);
+        end_to_end(&format!("L({})", call(if rows { "xᵀ" } else { "x" })), &[]);
+    }
+    end_to_end("mean(A ⊙ X)", &[]);
+    end_to_end("sum(X) / numel(X)", &[]);
+}
+
+/// Each function along an axis is the same name with an axis argument:
+/// `softmax(X, 2)` parses to the entry along rows, `softmax(X, 1)` and
+/// `softmax(X)` to the entry down columns, and both print back as written.
+#[test]
+fn an_axis_argument_names_the_entry_along_rows() {
+    for f in Func::all().filter(|f| f.axis() == Some(registry::Axis::Columns)) {
+        let rows = f.with_axis(registry::Axis::Rows).expect("a row entry");
+        for (src, want) in [
+            (format!("{}(X)", f.name()), f),
+            (format!("{}(X, 1)", f.name()), f),
+            (format!("{}(X, 2)", f.name()), rows),
+        ] {
+            let p = check::check(&src, &[]).unwrap_or_else(|e| panic!("{src}: {e}"));
+            match &p.term {
+                matdiff::Term::Apply(g, _) => assert_eq!(*g, want, "{src}"),
+                other => panic!("{src} checks as {other:?}"),
+            }
+            let shown = render::text::show(&p.term, Style::default());
+            let again = check::check(&shown, &[]).unwrap_or_else(|e| panic!("{shown}: {e}"));
+            assert_eq!(again.term, p.term, "{src} prints as {shown}");
+        }
+        for bad in ["(X, 3)", "()", "(X, Y)", "(X, 0.5)", "(X, 1, 2)"] {
+            let src = format!("{}{bad}", f.name());
+            let err = parse::parse(&src).expect_err(&src);
+            assert_eq!(err.exit_code(), 2, "{src}");
+        }
+    }
+}

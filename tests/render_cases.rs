@@ -266,8 +266,9 @@ fn jobs(lib: Lib) -> Value {
             .gradients
             .iter()
             .map(|g| {
-                let result = engine::layers::inline(&g.result, &der.bindings);
-                let expected = numeric::eval(&result, &vals).expect("the gradient evaluates");
+                // Layer by layer, the gradient names intermediates.
+                let whole = engine::layers::written_out(&g.result, &der.bindings);
+                let expected = numeric::eval(&whole, &vals).expect("the gradient evaluates");
                 json!({
                     "fn": format!("grad_{}", numpy::py_name(&g.wrt)),
                     "args": args,

@@ -50,6 +50,8 @@ Examples:
   matdiff grad 'tr(X^T A X)' --let 'A: sym n×n' --wrt X
   matdiff grad 'log(det(X)) - tr(S X)' --let 'X: sym n×n'
   matdiff grad 'sum(softplus(X w)) - yᵀ X w' --wrt w
+  matdiff grad 'logsumexp(W x) - yᵀ W x' --wrt W
+  matdiff grad 'L(softmax(Q Kᵀ / τ, 2) V)' --wrt Q
   matdiff simplify 'X(A + B) - XA'
   matdiff equiv 'tr(ABC)' 'tr(CAB)' --explain
 ";

@@ -65,13 +65,12 @@ pub fn agreement(
             });
             continue;
         };
-        // A layered derivation writes its gradients with named
-        // intermediates (`H2ᵀ G_Z3`); the comparison needs them written out,
-        // or the names would be drawn at random like free variables.
-        let mine = engine::layers::inline(&g.result, &differential.bindings);
-        let symbolic = normal(result) == normal(&mine);
+        // A derivation layer by layer names its intermediates; the
+        // components method writes the whole expression.
+        let whole = engine::layers::written_out(&g.result, &differential.bindings);
+        let symbolic = normal(result) == normal(&whole);
         let numeric = compare_within(
-            &mine,
+            &whole,
             result,
             &[&differential.problem.term],
             env,

@@ -38,6 +38,13 @@ pub enum Opaque {
     Logdet,
     /// An unknown scalar function: ∂L/∂y_ij = g_ij, the entries of `G`.
     Unknown(String),
+    /// An entry of softmax, log-softmax or log-sum-exp along an axis:
+    /// for `s = softmax(z)`, `sᵢ = exp(zᵢ) / Σₖ exp(zₖ)` and
+    /// ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ); ∂ log sᵢ/∂zⱼ = δᵢⱼ − sⱼ;
+    /// ∂ logsumexp(z)/∂zⱼ = sⱼ (down each column, or along each row).
+    Along(Func),
+    /// The number of entries of a matrix: a constant.
+    Numel,
 }
 
 /// One indexed factor of a product.

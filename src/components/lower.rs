@@ -185,6 +185,27 @@ pub fn lower(t: &Term, row: &Slot, col: &Slot, env: &Env, fresh: &mut Fresh) -> 
             arg: (**a).clone(),
             idx: vec![],
         }),
+        Term::Apply(f, a) if f.along().is_some() => Expr::factor(Factor::Opaque {
+            op: Opaque::Along(*f),
+            arg: (**a).clone(),
+            idx: indices(row, col),
+        }),
+        // mean(A) = Σ_kl a_kl / numel(A)
+        Term::Apply(Func::Mean, a) => lower(
+            &Term::Div(
+                Box::new(Term::Apply(Func::Sum, a.clone())),
+                Box::new(Term::Apply(Func::Numel, a.clone())),
+            ),
+            row,
+            col,
+            env,
+            fresh,
+        )?,
+        Term::Apply(Func::Numel, a) => Expr::factor(Factor::Opaque {
+            op: Opaque::Numel,
+            arg: (**a).clone(),
+            idx: vec![],
+        }),
         Term::Apply(..) => return Err(unsupported(t, "this function has no index form")),
         Term::Unknown(n, a) => Expr::factor(Factor::Opaque {
             op: Opaque::Unknown(n.clone()),

@@ -344,6 +344,11 @@ fn with_chain_rule(
         rule: "index form".to_string(),
     });
     let g = gradient_symbol(&d.function);
+    // The ranges of Y's indices, before the variable's entry claims `i`, `j`.
+    let ydims: Vec<Dim> = yidx
+        .iter()
+        .map(|k| fresh.dim(k).cloned().unwrap_or_else(Dim::one))
+        .collect();
     for v in wrt {
         let mut fresh = fresh.clone();
         let (vshape, vr, vc) = var_slots(&d, v, &mut fresh);
@@ -351,9 +356,9 @@ fn with_chain_rule(
         // The entries of Y are renamed where they would clash with x_i, w_ij.
         let mut yform = form.clone();
         let mut yv = yidx.clone();
-        for k in yv.iter_mut() {
+        for (k, dim) in yv.iter_mut().zip(&ydims) {
             if vidx.contains(k) {
-                let dim = fresh.dim(k).cloned().unwrap_or_else(Dim::one);
+                let dim = dim.clone();
                 let new = fresh.any(&dim);
                 yform.subst(k, &new);
                 *k = new;
@@ -515,6 +520,18 @@ fn kinds_in(e: &Expr, v: &str, out: &mut Vec<String>) {
                     op: Opaque::Unknown(_),
                     ..
                 } => "∂L/∂a_rs = g_rs",
+                Factor::Opaque {
+                    op: Opaque::Along(f),
+                    ..
+                } => match f.along().map(|a| a.op) {
+                    Some(crate::registry::AxisOp::Softmax) => {
+                        "∂s_i/∂z_j = s_i (δ_ij − s_j) for s_i = exp(z_i) / Σ_k exp(z_k)"
+                    }
+                    Some(crate::registry::AxisOp::Logsoftmax) => {
+                        "∂ log s_i/∂z_j = δ_ij − s_j for s_i = exp(z_i) / Σ_k exp(z_k)"
+                    }
+                    _ => "∂ log Σ_k exp(z_k)/∂z_j = s_j = exp(z_j) / Σ_k exp(z_k)",
+                },
                 _ => continue,
             };
             if !out.iter().any(|o| o == k) {

@@ -117,6 +117,15 @@ fn factor(f: &Factor, names: &Names, style: Style) -> String {
             Opaque::Unknown(n) => {
                 text::show(&Term::Unknown(n.clone(), Box::new(arg.clone())), style)
             }
+            Opaque::Numel => text::show(&Term::Apply(Func::Numel, Box::new(arg.clone())), style),
+            Opaque::Along(f) => {
+                let t = text::show(&Term::Apply(*f, Box::new(arg.clone())), style);
+                if idx.is_empty() {
+                    t
+                } else {
+                    format!("({t}){}", subscript(idx))
+                }
+            }
         },
     }
 }

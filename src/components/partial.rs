@@ -99,6 +99,19 @@ fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
             };
             outer.times(&d_inner).scaled(coef)
         }
+        Factor::Opaque {
+            op: Opaque::Numel, ..
+        } => Expr::default(),
+        Factor::Opaque {
+            op: Opaque::Along(func),
+            arg,
+            idx,
+        } => {
+            if !arg.mentions(wrt.var) {
+                return Ok(Expr::default());
+            }
+            along(*func, arg, idx, wrt, env, fresh)?
+        }
         Factor::Opaque { op, arg, idx } => {
             if !arg.mentions(wrt.var) {
                 return Ok(Expr::default());
@@ -131,10 +144,80 @@ fn factor(f: &Factor, wrt: &Wrt, env: &Env, fresh: &mut Fresh) -> Result<Expr> {
                     idx: indices(&r, &s),
                 })
                 .times(&d_arg),
+                Opaque::Along(_) | Opaque::Numel => Expr::default(),
             };
             e.summed(&indices(&r, &s))
         }
     })
+}
+
+/// The partial of an entry of a function along an axis of `arg`. Down each
+/// column, with `S = softmax(A)` and `r` running over the rows:
+/// `∂S_pq = Σ_r S_pq (δ_pr − S_rq) ∂a_rq` (Bishop (4.106)),
+/// `∂logsoftmax(A)_pq = Σ_r (δ_pr − S_rq) ∂a_rq`,
+/// `∂logsumexp(A)_q = Σ_r S_rq ∂a_rq`; along each row the roles of the
+/// indices are exchanged.
+fn along(
+    func: crate::term::Func,
+    arg: &Term,
+    idx: &[Index],
+    wrt: &Wrt,
+    env: &Env,
+    fresh: &mut Fresh,
+) -> Result<Expr> {
+    use crate::registry::{Axis, AxisOp};
+    let Some(a) = func.along() else {
+        return Ok(Expr::default());
+    };
+    let shape = arg.shape(env).ok_or_else(|| Error::Unsupported {
+        at: Box::new(arg.clone()),
+        reason: "its shape is not known".to_string(),
+    })?;
+    let out_shape = func
+        .spec()
+        .shape
+        .apply(&shape)
+        .unwrap_or_else(|| shape.clone());
+    let (p, q) = super::lower::slots(&out_shape, idx);
+    // The entries of `arg` the result's entry depends on: one column
+    // (the row index runs) or one row (the column index runs).
+    let (r, s, run) = match a.axis {
+        Axis::Columns => {
+            let r = fresh.index(&shape.rows);
+            (r.clone(), q.clone(), r)
+        }
+        Axis::Rows => {
+            let s = fresh.index(&shape.cols);
+            (p.clone(), s.clone(), s)
+        }
+    };
+    let softmax = crate::term::Func::Softmax
+        .with_axis(a.axis)
+        .unwrap_or(crate::term::Func::Softmax);
+    let s_at = |row: &Option<Index>, col: &Option<Index>| {
+        Expr::factor(Factor::Opaque {
+            op: Opaque::Along(softmax),
+            arg: arg.clone(),
+            idx: indices(row, col),
+        })
+    };
+    let delta = |x: &Option<Index>, y: &Option<Index>| match (x, y) {
+        (Some(x), Some(y)) => Expr::factor(Factor::Delta(x.clone(), y.clone())),
+        _ => Expr::constant(1.0),
+    };
+    // δ_pr − S_rq down columns, δ_qs − S_ps along rows.
+    let (own, other) = match a.axis {
+        Axis::Columns => (delta(&p, &r), s_at(&r, &q)),
+        Axis::Rows => (delta(&q, &s), s_at(&p, &s)),
+    };
+    let a_rs = lower(arg, &r, &s, env, fresh)?;
+    let d_arg = partial(&a_rs, wrt, env, fresh)?;
+    let coef = match a.op {
+        AxisOp::Softmax => s_at(&p, &q).times(&own.plus(other.scaled(-1.0))),
+        AxisOp::Logsoftmax => own.plus(other.scaled(-1.0)),
+        AxisOp::Logsumexp => other,
+    };
+    Ok(coef.times(&d_arg).summed(&indices(&run, &None)))
 }
 
 /// `m′` as a coefficient times a map (`None` for the constant 1), read off

@@ -49,6 +49,8 @@ struct Piece {
     term: Term,
     row: String,
     col: String,
+    /// Its own transpose (a diagonal matrix): walked either way as it is.
+    symmetric: bool,
 }
 
 /// Size-1 dimensions become vertices of their own, named so that they never
@@ -242,6 +244,16 @@ fn product(
                     Opaque::Det => (Term::Apply(Func::Det, a), Shape::scalar(), vec![]),
                     Opaque::Logdet => (Term::Apply(Func::Logdet, a), Shape::scalar(), vec![]),
                     Opaque::Unknown(n) => (Term::Unknown(n.clone(), a), Shape::scalar(), vec![]),
+                    Opaque::Numel => (Term::Apply(Func::Numel, a), Shape::scalar(), vec![]),
+                    Opaque::Along(f) => {
+                        let s = arg
+                            .shape(env)
+                            .and_then(|s| f.spec().shape.apply(&s))
+                            .ok_or_else(|| NotMatrix {
+                                reason: "a shape is not known".to_string(),
+                            })?;
+                        (Term::Apply(*f, a), s, idx.clone())
+                    }
                 }
             }
         };
@@ -256,6 +268,7 @@ fn product(
             term,
             row: r,
             col: c,
+            symmetric: false,
         });
         g.used.push(false);
     }
@@ -352,6 +365,7 @@ impl Graph<'_> {
             if !(self.hadamard(&v)
                 || self.product_then_hadamard()
                 || self.diag_of_matrix(&v)
+                || self.sum_out(&v)
                 || self.diag_of_vector(&v))
             {
                 return Err(NotMatrix {
@@ -419,6 +433,7 @@ impl Graph<'_> {
                 term: mul(vec![tx, ty]),
                 row: a,
                 col: b,
+                symmetric: false,
             };
             let key = Self::key(&merged);
             if !(0..n).any(|k| k != x && k != y && Self::key(&self.pieces[k]) == key) {
@@ -447,6 +462,40 @@ impl Graph<'_> {
         true
     }
 
+    /// A factor at `v` whose other index is summed and in no other factor
+    /// is a vector of sums: `Σ_k a_kj = (𝟙ᵀ A)_j`, `Σ_k a_jk = (A 𝟙)_j`,
+    /// which can then share `v` as `diag`: `Σ_k a_kj s_ij = (S diag(Aᵀ 𝟙))_ij`.
+    fn sum_out(&mut self, v: &str) -> bool {
+        let alone = |g: &Self, w: &String| g.sums.contains(w) && g.degree(w) == 1;
+        let Some(k) = (0..self.pieces.len()).find(|&k| {
+            let p = &self.pieces[k];
+            (p.col == v && p.row != v && alone(self, &p.row))
+                || (p.row == v && p.col != v && alone(self, &p.col))
+        }) else {
+            return false;
+        };
+        let unit = self.unit();
+        let p = self.pieces[k].clone();
+        // Written as a column with row index `v`: Aᵀ 𝟙 or A 𝟙.
+        let (term, w) = if p.col == v {
+            let ones = self.ones_col(&p.row);
+            (mul(vec![transpose(p.term), ones]), p.row)
+        } else {
+            let ones = self.ones_col(&p.col);
+            (mul(vec![p.term, ones]), p.col)
+        };
+        self.pieces[k] = Piece {
+            term,
+            row: v.to_string(),
+            col: unit,
+            symmetric: false,
+        };
+        self.sums.retain(|s| *s != w);
+        self.patterns
+            .push("an index summed alone: a vector of ones");
+        true
+    }
+
     fn diag_of_vector(&mut self, v: &str) -> bool {
         let Some(k) = self.pieces.iter().position(|p| {
             (p.row == v && p.col.starts_with(UNIT)) || (p.col == v && p.row.starts_with(UNIT))
@@ -470,6 +519,7 @@ impl Graph<'_> {
         p.term = Term::Apply(Func::Diag, Box::new(column));
         p.row = v.to_string();
         p.col = w.clone();
+        p.symmetric = true;
         let o = &mut self.pieces[other];
         if o.row == v {
             o.row = w;
@@ -507,6 +557,9 @@ impl Graph<'_> {
             if *near == cur {
                 out.push(p.term.clone());
                 cur = far.clone();
+            } else if p.symmetric {
+                out.push(p.term.clone());
+                cur = near.clone();
             } else {
                 self.patterns.push("index order swapped: transpose");
                 out.push(transpose(p.term.clone()));

@@ -167,6 +167,9 @@ fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
         domain(f.name(), &m, |x| e.domain.contains(x))?;
         return Ok(m.map(e.eval));
     }
+    if let Some(v) = crate::registry::evaluate(f, &m) {
+        return Ok(v);
+    }
     Ok(match f {
         Func::Tr => scalar(square(f.name(), m)?.trace()),
         Func::Det => scalar(square(f.name(), m)?.determinant()),

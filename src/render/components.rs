@@ -322,15 +322,22 @@ pub fn agreement_line(a: &Agreement, function: &str, style: Style) -> String {
     if a.agree() {
         format!("both methods agree: {sym}, all numerically ({numbers})")
     } else {
-        let bad = list(&|v| !v.agree());
+        // A result without a matrix form cannot be compared; that is not a
+        // disagreement.
+        let bad = list(&|v| v.numeric.is_some() && !v.agree());
         let unassembled = list(&|v| v.numeric.is_none());
-        let mut s = format!("the methods DISAGREE on {} ({numbers})", bad.join(", "));
-        if !unassembled.is_empty() {
-            s = format!(
-                "the methods cannot be compared on {}: no matrix form by components; {s}",
+        let rest = if bad.is_empty() {
+            format!("the others agree ({numbers})")
+        } else {
+            format!("the methods DISAGREE on {} ({numbers})", bad.join(", "))
+        };
+        if unassembled.is_empty() {
+            rest
+        } else {
+            format!(
+                "the methods cannot be compared on {}: no matrix form by components; {rest}",
                 unassembled.join(", ")
-            );
+            )
         }
-        s
     }
 }

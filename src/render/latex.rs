@@ -186,6 +186,9 @@ fn write(t: &Term, out: &mut String) {
             out.push_str(f.spec().latex);
             out.push_str("\\left(");
             write(a, out);
+            if f.axis() == Some(crate::registry::Axis::Rows) {
+                out.push_str(",\\, 2");
+            }
             out.push_str("\\right)");
         }
         Term::Unknown(n, a) => {

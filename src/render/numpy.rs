@@ -159,7 +159,7 @@ impl Writer<'_> {
                 .env
                 .vars
                 .iter()
-                .find(|(_, v)| v.kind != Kind::Scalar)
+                .find(|(n, v)| v.kind != Kind::Scalar && !self.hidden.contains(n))
                 .map(|(n, _)| format!(", dtype={}.dtype", py_name(n)))
                 .unwrap_or_default(),
         }
@@ -323,10 +323,31 @@ impl Writer<'_> {
                             .replace("{x^}", &at(Prec::Power))
                             .replace("{x}", &arg.0);
                         let prec = match prec {
+                            PyPrec::Sum => Prec::Sum,
                             PyPrec::Product => Prec::Product,
                             PyPrec::Atom => Prec::Atom,
                         };
                         (filled, prec)
+                    }
+                    Code::Bound(text, prec) => {
+                        let arg = self.expr(a).0;
+                        let is_name = arg
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c.is_alphabetic() || c == '_')
+                            && arg.chars().all(|c| c.is_alphanumeric() || c == '_');
+                        let body = text.replace("{m}", m);
+                        if is_name {
+                            let prec = match prec {
+                                PyPrec::Sum => Prec::Sum,
+                                PyPrec::Product => Prec::Product,
+                                PyPrec::Atom => Prec::Atom,
+                            };
+                            (body.replace("{z}", &arg), prec)
+                        } else {
+                            let body = body.replace("{z}", "z");
+                            (format!("(lambda z: {body})({arg})"), Prec::Atom)
+                        }
                     }
                 }
             }

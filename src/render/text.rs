@@ -357,6 +357,9 @@ fn write(t: &Term, s: Style, out: &mut String) {
             out.push_str(f.text_name(u));
             out.push('(');
             write(a, s, out);
+            if f.axis() == Some(crate::registry::Axis::Rows) {
+                out.push_str(", 2");
+            }
             out.push(')');
         }
         Term::Unknown(n, a) => {

@@ -9,7 +9,7 @@
 
 use egg::{Id, Language};
 
-use super::{has_d, is_const, is_scalar, shape, zero_of};
+use super::{has_d, is_const, is_scalar, shape, softmax, zero_of};
 use crate::engine::lang::{Atom, EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p, pat_of_term};
 use crate::registry;
@@ -33,6 +33,17 @@ pub const RULES: &[Rule] = &[
     Rule { id: "d-unknown",     name: "differential of L",          f: d_unknown },
     Rule { id: "d-kron",        name: "d(A ⊗ B) = dA ⊗ B + A ⊗ dB", f: super::kron::d_kron },
     Rule { id: "d-vec",         name: "d vec(A) = vec(dA)",         f: super::kron::d_vec },
+    Rule { id: "d-softmax",         name: "d softmax(z) = (diag(s) − s sᵀ) dz",                 f: softmax::d_softmax },
+    Rule { id: "d-softmax-cols",    name: "d softmax(z) = (diag(s) − s sᵀ) dz, column by column", f: softmax::d_softmax_cols },
+    Rule { id: "d-softmax-rows",    name: "d softmax(z) = (diag(s) − s sᵀ) dz, row by row",     f: softmax::d_softmax_rows },
+    Rule { id: "d-logsumexp",       name: "d logsumexp(z) = softmax(z)ᵀ dz",                    f: softmax::d_logsumexp },
+    Rule { id: "d-logsumexp-cols",  name: "d logsumexp(z) = softmax(z)ᵀ dz, column by column",  f: softmax::d_logsumexp_cols },
+    Rule { id: "d-logsumexp-rows",  name: "d logsumexp(z) = softmax(z)ᵀ dz, row by row",        f: softmax::d_logsumexp_rows },
+    Rule { id: "d-logsoftmax",      name: "d logsoftmax(z) = dz − 𝟙 softmax(z)ᵀ dz",            f: softmax::d_logsoftmax },
+    Rule { id: "d-logsoftmax-cols", name: "d logsoftmax(z) = dz − 𝟙 softmax(z)ᵀ dz, column by column", f: softmax::d_logsoftmax_cols },
+    Rule { id: "d-logsoftmax-rows", name: "d logsoftmax(z) = dz − 𝟙 softmax(z)ᵀ dz, row by row", f: softmax::d_logsoftmax_rows },
+    Rule { id: "d-mean",            name: "d mean(A) = sum(dA) / numel(A)",                     f: softmax::d_mean },
+    Rule { id: "d-numel",           name: "numel(A) depends on the shape only",                 f: softmax::d_numel },
 ];
 
 /// Proposals for every node `inner` of the class under a `d(·)` node.

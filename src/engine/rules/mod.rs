@@ -7,6 +7,7 @@ pub mod chain;
 pub mod differential;
 pub mod kron;
 pub mod simplify;
+pub mod softmax;
 pub mod trace;
 
 use egg::Id;

@@ -27,6 +27,11 @@ pub const RULES: &[Rule] = &[
     Rule { id: "like-terms",     name: "collect like terms",       f: like_terms },
     Rule { id: "factor",         name: "take out a common factor", f: factor },
     Rule { id: "power",          name: "powers",                   f: power },
+    Rule { id: "rank-one-hadamard", name: "A ⊙ (𝟙 rᵀ) = A diag(r)",    f: super::softmax::rank_one_hadamard },
+    Rule { id: "softmax-form",   name: "softmax and log-sum-exp",  f: super::softmax::recognise },
+    Rule { id: "factor-signed",  name: "take out a common factor", f: super::softmax::factor_signed },
+    Rule { id: "negate-sum",     name: "−(A − B) = B − A",         f: super::softmax::negate_sum },
+    Rule { id: "transpose-along", name: "softmax(Aᵀ)ᵀ is along the other axis", f: super::softmax::transpose_along },
 ];
 
 fn whole(n: &Math) -> Pat {
