@@ -332,7 +332,7 @@ pub static SPECS: &[Spec] = &[
            role: elementwise("0", step, Domain::All),
            shape: ShapeRule::Same, latex: "\\operatorname{step}",
            numpy: Template("({x^} > 0) * 1.0", PyPrec::Product),
-           torch: Template("({x^} > 0) * 1.0", PyPrec::Product), flops: FlopClass::PerEntry,
+           torch: Template("{m}.sign({m}.relu({x}))", PyPrec::Atom), flops: FlopClass::PerEntry,
            about: "Heaviside step (1 where x > 0, else 0): the derivative of relu" },
     Spec { func: Func::Abs, name: "abs", aliases: &[], symbol: None,
            role: elementwise("sign(x)", f64::abs, Domain::All),

@@ -38,6 +38,9 @@ pub enum Why {
     Substitute,
     /// `df = tr(Aᵀ dV)` read as `∂f/∂V = A`.
     Identification,
+    /// The gradient with respect to a symmetric variable: the symmetric
+    /// part `(A + Aᵀ)/2` of `A` (SPEC §2, "Symmetric variables").
+    SymmetricPart(String),
     /// `dV` does not occur in `df`: the gradient is zero.
     Absent {
         /// The variable.
@@ -106,6 +109,10 @@ impl Why {
             Why::HoldConstant(vs) => format!("hold {} constant", named(vs)),
             Why::Substitute => "substitute".to_string(),
             Why::Identification => "identification".to_string(),
+            Why::SymmetricPart(v) => format!(
+                "{} symmetric: sym(A) = (A + Aᵀ)/2",
+                text::name(v, Style::default())
+            ),
             Why::Absent { var, function } => format!("d{var} does not occur in d{function}"),
         }
     }

@@ -5,6 +5,8 @@
 pub mod algebra;
 pub mod chain;
 pub mod differential;
+pub mod factors;
+pub mod powers;
 pub mod simplify;
 pub mod trace;
 
