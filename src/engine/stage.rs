@@ -162,6 +162,8 @@ pub struct Readable {
     top: Binding,
     /// Whether the form is the number −1.
     minus_one: bool,
+    /// Whether the form is a number, or a number times something.
+    numeric: (bool, bool),
 }
 
 /// The operator at the top of a form, as the text renderer sees it.
@@ -256,6 +258,13 @@ impl egg::CostFunction<Math> for Size {
         {
             awkward += 1;
         }
+        // The number in front: `2 λ W`, not `λ 2 W`.
+        if let Math::Scale([c, a]) = enode
+            && !costs(*c).numeric.0
+            && costs(*a).numeric.1
+        {
+            awkward += 1;
+        }
         // One fraction bar: `a / (2 s)`, not `a / s / 2`.
         if let Math::Div([a, _]) = enode
             && costs(*a).top == Binding::Quotient
@@ -275,6 +284,10 @@ impl egg::CostFunction<Math> for Size {
             awkward,
             top: binding(enode),
             minus_one: matches!(enode, Math::Num(n) if n.0 == -1.0),
+            numeric: (
+                matches!(enode, Math::Num(_)),
+                matches!(enode, Math::Scale([c, _]) if costs(*c).numeric.0),
+            ),
         }
     }
 }

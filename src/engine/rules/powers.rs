@@ -11,6 +11,7 @@
 use egg::{Id, Language};
 
 use super::factors::fresh;
+use super::simplify::{contains_itself, nodes};
 use super::{find_node, identity_of, is_scalar, num, shape};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, p};
@@ -55,6 +56,9 @@ fn spelled(b: Id, k: i64) -> Option<Pat> {
 
 /// `… Xᵃ Xᵇ … = … Xᵃ⁺ᵇ …`; `X X⁻¹ = I`.
 pub fn chain_powers(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Mul(fs) = node else { return vec![] };
     let powers: Vec<(Pat, Id, i64)> = fs.iter().map(|&f| power_of(eg, f)).collect();
     let mut to = Vec::new();
@@ -94,6 +98,9 @@ pub fn chain_powers(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 /// `X⁰ = I`, `X^(−1) = X⁻¹`, and the transpose outside: `(Xᵀ)ᵏ = (Xᵏ)ᵀ`,
 /// `(Xᵀ)⁻¹ = X⁻ᵀ`.
 pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     if is_scalar(eg, id) {
         return vec![];
     }
@@ -114,7 +121,7 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 -1 => out.extend(fresh(eg, id, whole.clone(), p::inv(p::c(a)))),
                 _ => {}
             }
-            for inner in &eg[a].nodes {
+            for inner in nodes(eg, a) {
                 let (from, to) = match *inner {
                     Math::Pow([b, j]) => match num(eg, j) {
                         Some(j) if j.fract() == 0.0 => (
@@ -140,7 +147,7 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             }
         }
         Math::Inv(a) => {
-            for inner in &eg[a].nodes {
+            for inner in nodes(eg, a) {
                 let (from, to) = match *inner {
                     Math::Pow([b, j]) => match num(eg, j) {
                         Some(j) if j.fract() == 0.0 => {
@@ -171,13 +178,16 @@ fn whole_node(n: &Math) -> Pat {
 /// `(A₁ … Aₖ)⁻¹ = Aₖ⁻¹ … A₁⁻¹` for square factors of one order;
 /// `(s A)⁻¹ = A⁻¹ / s`, `(A / s)⁻¹ = s A⁻¹`, `(−A)⁻¹ = −A⁻¹`.
 pub fn inverse_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Inv(a) = *node else { return vec![] };
     if is_scalar(eg, id) {
         return vec![];
     }
     let square = |f: Id| shape(eg, f).is_some_and(|s| s.rows == s.cols);
     let mut out = Vec::new();
-    for inner in &eg[a].nodes {
+    for inner in nodes(eg, a) {
         let to = match inner {
             Math::Mul(fs) if fs.iter().all(|&f| square(f) && !is_scalar(eg, f)) => {
                 p::mul(fs.iter().rev().map(|&f| p::inv(p::c(f))).collect())
@@ -195,6 +205,9 @@ pub fn inverse_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 /// `M⁻¹ A₁ … Aₖ = I` and `A₁ … Aₖ M⁻¹ = I` for `M = A₁ … Aₖ`, and
 /// `I / s` for `M = s A₁ … Aₖ`: an inverse next to the product it inverts.
 pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Mul(fs) = node else { return vec![] };
     let same = |xs: &[Id], ys: &[Id]| {
         xs.len() == ys.len() && xs.iter().zip(ys).all(|(&x, &y)| eg.find(x) == eg.find(y))
@@ -209,13 +222,13 @@ pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         };
         // M as (scalar, product, structure of M looked at)
         let mut forms: Vec<(Option<Id>, Vec<Id>, Pat)> = Vec::new();
-        for n in &eg[m].nodes {
+        for n in nodes(eg, m) {
             match n {
                 Math::Mul(gs) if gs.len() >= 2 => {
                     forms.push((None, gs.to_vec(), whole_node(n)));
                 }
                 Math::Scale([s, b]) if is_scalar(eg, *s) && !is_scalar(eg, *b) => {
-                    for k in &eg[*b].nodes {
+                    for k in nodes(eg, *b) {
                         let gs = match k {
                             Math::Mul(gs) => gs.to_vec(),
                             _ => continue,

@@ -44,7 +44,10 @@ fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
     vec![Proposal { from, to }]
 }
 
-fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn transpose_push(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Transpose(a) = node else {
         return vec![];
     };
@@ -56,10 +59,10 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         });
     }
     let tr1 = |x: Id| transpose_of(eg, x);
-    for inner in &eg[*a].nodes {
+    for inner in nodes(eg, *a) {
         let (from, to) = match inner {
             Math::Transpose(b) => (whole(inner), p::c(*b)),
-            Math::Mul(fs) => {
+            Math::Mul(fs) if spliceable(eg, *a, fs) => {
                 let (f, t) = transpose_chain(eg, fs);
                 (p::mul(f), t)
             }
@@ -133,6 +136,9 @@ fn symmetric(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 /// operand is a transpose (or symmetric): `Bᵀ Aᵀ = (A B)ᵀ`,
 /// `Aᵀ + Bᵀ = (A + B)ᵀ`. One transpose instead of several.
 fn transpose_pull(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     if is_scalar(eg, id) {
         return vec![];
     }
@@ -182,6 +188,9 @@ fn find_transpose(eg: &EG, id: Id) -> Option<Id> {
 /// `tr(Aᵀ) = tr(A)`, `tr(Iₖ) = k` for a literal order k, `tr(𝟙 M) = sum(M)`,
 /// and the trace of a scalar is the scalar.
 fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::App(Func::Tr, [x]) = node else {
         return vec![];
     };
@@ -193,7 +202,7 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     if is_scalar(eg, *x) {
         out.extend(factors::fresh(eg, id, whole(node), p::c(*x)));
     }
-    for inner in &eg[*x].nodes {
+    for inner in nodes(eg, *x) {
         let to = match *inner {
             Math::Scale([s, a]) if is_scalar(eg, s) => p::scale(p::c(s), tr(p::c(a))),
             Math::Div([a, s]) => p::div(tr(p::c(a)), p::c(s)),
@@ -235,13 +244,16 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 /// `A (−B) = −(A B)`, `A (s B) = s (A B)`, `A (B / s) = (A B) / s`, and a
 /// scalar factor of a product is a scalar multiple. (Products of scalars
 /// themselves are the business of `scalar-factors`.)
-fn signs(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Mul(fs) = node else {
         return vec![];
     };
     let mut out = Vec::new();
     for (i, &f) in fs.iter().enumerate() {
-        for inner in &eg[f].nodes {
+        for inner in nodes(eg, f) {
             let rebuilt = |x: Pat| {
                 p::mul(
                     fs.iter()
@@ -285,10 +297,49 @@ fn signs(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
 }
 
 /// Whether `node` of class `id` has `id` among its operands (`A` holding
-/// `A + B − B`): a true but useless equation that the rules below leave alone.
+/// `A + B − B`, or `X⁻¹ X A` once that product is known to be `A`): a true
+/// but useless equation that the rules leave alone, since rebuilding it
+/// (transposing it, splicing it into a product) makes ever longer terms.
 pub(super) fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
     let id = eg.find(id);
     node.children().iter().any(|&c| eg.find(c) == id)
+}
+
+/// Whether a product `nested` in class `id` may stand for the class in
+/// another product: not when the class is also a leaf, a power, an inverse
+/// or a function value, since `X⁻¹ = X X⁻²` (true once known) spliced into
+/// every product holding `X⁻¹` grows them without end; except the inverse
+/// of a product written as the product of inverses, `(AB)⁻¹ = B⁻¹A⁻¹`.
+pub(super) fn spliceable(eg: &EG, id: Id, nested: &[Id]) -> bool {
+    !atomic(eg, id, 2)
+        || nested
+            .iter()
+            .all(|&g| eg[g].nodes.iter().any(|n| matches!(n, Math::Inv(_))))
+}
+
+/// Whether class `id` is a leaf, a power, an inverse, a function value, or
+/// the transpose of one (looking `depth` transposes deep).
+fn atomic(eg: &EG, id: Id, depth: usize) -> bool {
+    eg[id].nodes.iter().any(|n| match n {
+        Math::Atom(_)
+        | Math::Identity(_)
+        | Math::Inv(_)
+        | Math::Pow(_)
+        | Math::Ones(_)
+        | Math::Zero(_)
+        | Math::Num(_)
+        | Math::App(..) => true,
+        Math::Transpose(b) => depth > 0 && atomic(eg, *b, depth - 1),
+        _ => false,
+    })
+}
+
+/// The nodes of class `id` that do not contain their own class.
+pub(super) fn nodes(eg: &EG, id: Id) -> impl Iterator<Item = &Math> {
+    eg[id]
+        .nodes
+        .iter()
+        .filter(move |n| !contains_itself(eg, id, n))
 }
 
 /// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that contain
@@ -305,7 +356,7 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     };
     for (i, &f) in fs.iter().enumerate() {
         let fc = eg.find(f);
-        for inner in &eg[f].nodes {
+        for inner in nodes(eg, f) {
             let nested = match (inner, is_mul) {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
@@ -313,6 +364,7 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             if nested
                 .iter()
                 .any(|&g| matches!(eg.find(g), x if x == fc || x == id))
+                || (is_mul && !spliceable(eg, f, nested))
             {
                 continue;
             }
@@ -430,12 +482,18 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     vec![]
 }
 
-fn factor(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn factor(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Add(ts) = node else { return vec![] };
     if ts.len() < 2 {
         return vec![];
     }
-    let chains: Option<Vec<Vec<Id>>> = ts.iter().map(|&t| chain_of(eg, t)).collect();
+    let chains: Option<Vec<Vec<Id>>> = ts
+        .iter()
+        .map(|&t| chain_of(eg, t).filter(|fs| spliceable(eg, t, fs)))
+        .collect();
     let Some(chains) = chains else { return vec![] };
     let mut out = Vec::new();
     // A common last factor: P₁ X + P₂ X = (P₁ + P₂) X
