@@ -118,3 +118,24 @@ fn derivations() {
         insta::assert_snapshot!(derivation::render(&der, None, Style::default()));
     });
 }
+
+/// The gradient with respect to a symmetric variable is symmetric (SPEC §2):
+/// the unconstrained `Aᵀ` of `tr(AX)` agrees with finite differences along
+/// symmetric directions, and the numeric check still refuses it.
+#[test]
+fn a_gradient_for_a_symmetric_variable_is_checked_for_symmetry() {
+    let problem = check::check("tr(AX) where X: sym n×n", &[]).expect("checks");
+    let mut der = engine::derive(
+        &problem,
+        &Options {
+            wrt: vec!["X".to_string()],
+            ..Options::default()
+        },
+    )
+    .expect("derives");
+    assert!(verify::check(&der, 7, 3).expect("evaluates").passed());
+    der.gradients[0].result = check::check_in("Aᵀ", &der.problem.env)
+        .expect("Aᵀ checks")
+        .term;
+    assert!(!verify::check(&der, 7, 3).expect("evaluates").passed());
+}

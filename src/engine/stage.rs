@@ -261,7 +261,12 @@ impl egg::CostFunction<Math> for Size {
         // The number in front: `2 λ W`, not `λ 2 W`.
         if let Math::Scale([c, a]) = enode
             && !costs(*c).numeric.0
-            && costs(*a).numeric.1
+            && (costs(*a).numeric.0 || costs(*a).numeric.1)
+        {
+            awkward += 1;
+        }
+        if let Math::Mul(fs) = enode
+            && costs(fs[0]).numeric.1
         {
             awkward += 1;
         }

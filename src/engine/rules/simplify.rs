@@ -309,12 +309,18 @@ pub(super) fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
 /// another product: not when the class is also a leaf, a power, an inverse
 /// or a function value, since `X⁻¹ = X X⁻²` (true once known) spliced into
 /// every product holding `X⁻¹` grows them without end; except the inverse
-/// of a product written as the product of inverses, `(AB)⁻¹ = B⁻¹A⁻¹`.
+/// of a product written as the product of inverses, `(AB)⁻¹ = B⁻¹A⁻¹`
+/// (or of their transposes, `(AB)⁻ᵀ = A⁻ᵀB⁻ᵀ`).
 pub(super) fn spliceable(eg: &EG, id: Id, nested: &[Id]) -> bool {
-    !atomic(eg, id, 2)
-        || nested
-            .iter()
-            .all(|&g| eg[g].nodes.iter().any(|n| matches!(n, Math::Inv(_))))
+    let inverse = |g: Id| eg[g].nodes.iter().any(|n| matches!(n, Math::Inv(_)));
+    let inverse_or_transposed = |g: Id| {
+        inverse(g)
+            || eg[g]
+                .nodes
+                .iter()
+                .any(|n| matches!(n, Math::Transpose(b) if inverse(*b)))
+    };
+    !atomic(eg, id, 2) || nested.iter().all(|&g| inverse_or_transposed(g))
 }
 
 /// Whether class `id` is a leaf, a power, an inverse, a function value, or
