@@ -251,7 +251,10 @@ impl Budget {
         if self.hit.load(Ordering::Relaxed) != 0 {
             return true;
         }
-        let read_clock = self.checks.fetch_add(1, Ordering::Relaxed) % CLOCK_EVERY == 0;
+        let read_clock = self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(CLOCK_EVERY);
         let why = if read_clock && Instant::now() >= self.deadline {
             1
         } else if egraph.total_size() > self.nodes {
