@@ -365,7 +365,7 @@ impl Session {
     /// ```
     /// let der = matdiff::Session::new().derive("tr(AXB)", &["X".to_string()]).unwrap();
     /// assert_eq!(der.gradients.len(), 1);
-    /// assert_eq!(matdiff::render(&der.gradients[0].result, &der.problem.env, matdiff::Format::Text), "Aᵀ Bᵀ");
+    /// assert_eq!(matdiff::render(&der.gradients[0].result, &der.problem.env, matdiff::Format::Text), "(B A)ᵀ");
     /// ```
     pub fn derive(&self, expr: &str, wrt: &[String]) -> Result<Derivation> {
         let problem = self.check(expr)?;

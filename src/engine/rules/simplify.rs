@@ -185,8 +185,8 @@ fn find_transpose(eg: &EG, id: Id) -> Option<Id> {
 }
 
 /// `tr(s A) = s tr(A)`, `tr(A / s) = tr(A) / s`, `tr(−A) = −tr(A)`,
-/// `tr(Aᵀ) = tr(A)`, `tr(Iₖ) = k` for a literal order k, `tr(𝟙 M) = sum(M)`,
-/// and the trace of a scalar is the scalar.
+/// `tr(Iₖ) = k` for a literal order k, `tr(𝟙 M) = sum(M)`, and the trace of
+/// a scalar is the scalar.
 fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     if contains_itself(eg, id, node) {
         return vec![];
@@ -207,7 +207,6 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             Math::Scale([s, a]) if is_scalar(eg, s) => p::scale(p::c(s), tr(p::c(a))),
             Math::Div([a, s]) => p::div(tr(p::c(a)), p::c(s)),
             Math::Neg(a) => p::neg(tr(p::c(a))),
-            Math::Transpose(a) => tr(p::c(a)),
             // tr(𝟙 M) = tr(M 𝟙) = sum(M), for 𝟙 of the shape of Mᵀ
             Math::Mul(ref fs) if fs.len() == 2 => {
                 let ones = |c: Id| {
