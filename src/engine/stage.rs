@@ -162,8 +162,10 @@ pub struct Readable {
     top: Binding,
     /// Whether the form is the number −1.
     minus_one: bool,
-    /// Whether the form is a number, or a number times something.
-    numeric: (bool, bool),
+    /// Whether the form is a number.
+    number: bool,
+    /// Whether the form is a number times something (`2 W`).
+    numbered: bool,
 }
 
 /// The operator at the top of a form, as the text renderer sees it.
@@ -258,15 +260,15 @@ impl egg::CostFunction<Math> for Size {
         {
             awkward += 1;
         }
-        // The number in front: `2 λ W`, not `λ 2 W`.
+        // The number in front: `2 λ W`, not `λ 2 W`; `2 A X`, not `(2 A) X`.
         if let Math::Scale([c, a]) = enode
-            && !costs(*c).numeric.0
-            && (costs(*a).numeric.0 || costs(*a).numeric.1)
+            && !costs(*c).number
+            && (costs(*a).number || costs(*a).numbered)
         {
             awkward += 1;
         }
         if let Math::Mul(fs) = enode
-            && costs(fs[0]).numeric.1
+            && costs(fs[0]).numbered
         {
             awkward += 1;
         }
@@ -289,10 +291,8 @@ impl egg::CostFunction<Math> for Size {
             awkward,
             top: binding(enode),
             minus_one: matches!(enode, Math::Num(n) if n.0 == -1.0),
-            numeric: (
-                matches!(enode, Math::Num(_)),
-                matches!(enode, Math::Scale([c, _]) if costs(*c).numeric.0),
-            ),
+            number: matches!(enode, Math::Num(_)),
+            numbered: matches!(enode, Math::Scale([c, _]) if costs(*c).number),
         }
     }
 }

@@ -10,7 +10,7 @@
 //! zero, which is where the expression is defined.
 //!
 //! Like terms are collected on the same reading: two terms are alike when
-//! their factors are the same up to order (`X ⊙ A + A ⊙ X = 2 A ⊙ X`,
+//! their factors are the same up to order (`X ⊙ A + A ⊙ X = 2 X ⊙ A`,
 //! `λ 2 W + 3 λ W = 5 λ W`).
 //!
 //! Each rule adds one canonical form per product it looks at (its size is
@@ -20,7 +20,7 @@
 
 use egg::{Id, Language};
 
-use super::simplify::contains_itself;
+use super::simplify::{contains_itself, whole};
 use super::{is_scalar, num, ones_of, shape, zero_of};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, p};
@@ -40,11 +40,17 @@ pub struct Factors {
     pub scalars: Vec<(Id, f64)>,
     /// Matrix factors under `⊙` by class, with exponents.
     pub elems: Vec<(Id, f64)>,
-    /// How many product nodes the walk went through.
-    pub products: usize,
 }
 
 impl Factors {
+    /// The empty product, 1.
+    fn one() -> Factors {
+        Factors {
+            coef: 1.0,
+            ..Factors::default()
+        }
+    }
+
     fn add(list: &mut Vec<(Id, f64)>, id: Id, e: f64) {
         match list.iter_mut().find(|(x, _)| *x == id) {
             Some((_, acc)) => *acc += e,
@@ -71,10 +77,7 @@ impl Factors {
 /// looked at (for a rule's matched side) and the factors; `None` for a
 /// division by zero or a power the reals do not have.
 pub fn factors(eg: &EG, id: Id) -> Option<(Pat, Factors)> {
-    let mut acc = Factors {
-        coef: 1.0,
-        ..Factors::default()
-    };
+    let mut acc = Factors::one();
     let mut path = Vec::new();
     let from = walk(eg, id, 1.0, &mut path, &mut acc)?;
     Some((from, acc))
@@ -138,7 +141,6 @@ fn walk(eg: &EG, id: Id, e: f64, path: &mut Vec<Id>, acc: &mut Factors) -> Optio
 
 /// The factors of one product node raised to `e`, accumulated into `acc`.
 fn through(eg: &EG, node: &Math, e: f64, path: &mut Vec<Id>, acc: &mut Factors) -> Option<Pat> {
-    acc.products += 1;
     let mut go = |x: Id, k: f64, acc: &mut Factors| walk(eg, x, e * k, path, acc);
     Some(match *node {
         Math::Neg(a) => {
@@ -175,13 +177,9 @@ fn through(eg: &EG, node: &Math, e: f64, path: &mut Vec<Id>, acc: &mut Factors) 
             let k = num(eg, k)?;
             p::pow(go(a, k, acc)?, k as i64)
         }
-        Math::Ones(_) => Pat::node(node.clone(), node_kids(node)),
+        Math::Ones(_) => whole(node),
         _ => return None,
     })
-}
-
-fn node_kids(n: &Math) -> Vec<Pat> {
-    n.children().iter().map(|&c| p::c(c)).collect()
 }
 
 /// A number as numerator and denominator when it is a simple fraction
@@ -315,10 +313,7 @@ fn canonical(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let Some(sh) = shape(eg, c) else {
         return vec![];
     };
-    let mut acc = Factors {
-        coef: 1.0,
-        ..Factors::default()
-    };
+    let mut acc = Factors::one();
     let Some(from) = through(eg, node, 1.0, &mut vec![c], &mut acc) else {
         return vec![];
     };

@@ -8,10 +8,10 @@
 //! read, except the inverse of a product (k factors give k inverses), which
 //! applies once per product; none reorders the factors of a product.
 
-use egg::{Id, Language};
+use egg::Id;
 
 use super::factors::fresh;
-use super::simplify::{contains_itself, nodes};
+use super::simplify::{contains_itself, nodes, whole};
 use super::{find_node, identity_of, is_scalar, num, shape};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, p};
@@ -20,7 +20,7 @@ use crate::engine::rule::{Pat, Proposal, p};
 /// `X³` is X³, `(X²)⁻¹` is X⁻². Returns the structure looked at, the base
 /// and the exponent.
 fn power_of(eg: &EG, id: Id) -> (Pat, Id, i64) {
-    let int = |k: Id| num(eg, k).filter(|v| v.fract() == 0.0).map(|v| v as i64);
+    let int = |k: Id| integer(eg, k);
     for n in &eg[id].nodes {
         match *n {
             Math::Pow([b, k]) => {
@@ -44,6 +44,11 @@ fn power_of(eg: &EG, id: Id) -> (Pat, Id, i64) {
     (p::c(id), eg.find(id), 1)
 }
 
+/// The value of class `id` when it is an integer.
+fn integer(eg: &EG, id: Id) -> Option<i64> {
+    num(eg, id).filter(|v| v.fract() == 0.0).map(|v| v as i64)
+}
+
 /// `bᵏ` in its usual spelling: `b`, `b⁻¹`, or a power; `None` for k = 0.
 fn spelled(b: Id, k: i64) -> Option<Pat> {
     match k {
@@ -51,6 +56,16 @@ fn spelled(b: Id, k: i64) -> Option<Pat> {
         1 => Some(p::c(b)),
         -1 => Some(p::inv(p::c(b))),
         k => Some(p::pow(p::c(b), k)),
+    }
+}
+
+/// The product of `factors`, or the identity of the order of class `id`
+/// when nothing is left.
+fn product_or_identity(eg: &EG, id: Id, factors: Vec<Pat>) -> Option<Pat> {
+    if factors.is_empty() {
+        shape(eg, id).map(|s| identity_of(eg, &s.rows))
+    } else {
+        Some(p::mul(factors))
     }
 }
 
@@ -79,13 +94,8 @@ pub fn chain_powers(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     if !merged {
         return vec![];
     }
-    let to = if to.is_empty() {
-        match shape(eg, id) {
-            Some(s) => identity_of(eg, &s.rows),
-            None => return vec![],
-        }
-    } else {
-        p::mul(to)
+    let Some(to) = product_or_identity(eg, id, to) else {
+        return vec![];
     };
     let from = Pat::node(
         node.clone(),
@@ -107,28 +117,25 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let mut out = Vec::new();
     match *node {
         Math::Pow([a, k]) => {
-            let Some(k) = num(eg, k).filter(|v| v.fract() == 0.0).map(|v| v as i64) else {
+            let Some(k) = integer(eg, k) else {
                 return vec![];
             };
-            let whole = p::pow(p::c(a), k);
+            let this = p::pow(p::c(a), k);
             match k {
                 0 => {
-                    if let Some(s) = shape(eg, id) {
-                        out.extend(fresh(eg, id, whole.clone(), identity_of(eg, &s.rows)));
+                    if let Some(i) = product_or_identity(eg, id, vec![]) {
+                        out.extend(fresh(eg, id, this, i));
                     }
                 }
-                1 => out.extend(fresh(eg, id, whole.clone(), p::c(a))),
-                -1 => out.extend(fresh(eg, id, whole.clone(), p::inv(p::c(a)))),
+                1 => out.extend(fresh(eg, id, this, p::c(a))),
+                -1 => out.extend(fresh(eg, id, this, p::inv(p::c(a)))),
                 _ => {}
             }
             for inner in nodes(eg, a) {
                 let (from, to) = match *inner {
-                    Math::Pow([b, j]) => match num(eg, j) {
-                        Some(j) if j.fract() == 0.0 => (
-                            p::pow(p::pow(p::c(b), j as i64), k),
-                            spelled(b, j as i64 * k),
-                        ),
-                        _ => continue,
+                    Math::Pow([b, j]) => match integer(eg, j) {
+                        Some(j) => (p::pow(p::pow(p::c(b), j), k), spelled(b, j * k)),
+                        None => continue,
                     },
                     Math::Inv(b) => (p::pow(p::inv(p::c(b)), k), spelled(b, -k)),
                     Math::Transpose(b) => {
@@ -136,12 +143,8 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     }
                     _ => continue,
                 };
-                let to = match to {
-                    Some(t) => t,
-                    None => match shape(eg, id) {
-                        Some(s) => identity_of(eg, &s.rows),
-                        None => continue,
-                    },
+                let Some(to) = product_or_identity(eg, id, to.into_iter().collect()) else {
+                    continue;
                 };
                 out.extend(fresh(eg, id, from, to));
             }
@@ -149,16 +152,13 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         Math::Inv(a) => {
             for inner in nodes(eg, a) {
                 let (from, to) = match *inner {
-                    Math::Pow([b, j]) => match num(eg, j) {
-                        Some(j) if j.fract() == 0.0 => {
-                            let j = j as i64;
-                            (p::inv(p::pow(p::c(b), j)), spelled(b, -j))
-                        }
-                        _ => continue,
+                    Math::Pow([b, j]) => match integer(eg, j) {
+                        Some(j) => (p::inv(p::pow(p::c(b), j)), spelled(b, -j)),
+                        None => continue,
                     },
                     Math::Inv(b) => (p::inv(p::inv(p::c(b))), Some(p::c(b))),
                     Math::Transpose(b) => (p::inv(p::t(p::c(b))), Some(p::t(p::inv(p::c(b))))),
-                    Math::Identity(_) => (p::inv(whole_node(inner)), Some(p::c(a))),
+                    Math::Identity(_) => (p::inv(whole(inner)), Some(p::c(a))),
                     _ => continue,
                 };
                 if let Some(to) = to {
@@ -169,10 +169,6 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         _ => {}
     }
     out
-}
-
-fn whole_node(n: &Math) -> Pat {
-    Pat::node(n.clone(), n.children().iter().map(|&c| p::c(c)).collect())
 }
 
 /// `(A₁ … Aₖ)⁻¹ = Aₖ⁻¹ … A₁⁻¹` for square factors of one order;
@@ -197,7 +193,7 @@ pub fn inverse_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             Math::Neg(b) => p::neg(p::inv(p::c(*b))),
             _ => continue,
         };
-        out.extend(fresh(eg, id, p::inv(whole_node(inner)), to));
+        out.extend(fresh(eg, id, p::inv(whole(inner)), to));
     }
     out
 }
@@ -225,7 +221,7 @@ pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         for n in nodes(eg, m) {
             match n {
                 Math::Mul(gs) if gs.len() >= 2 => {
-                    forms.push((None, gs.to_vec(), whole_node(n)));
+                    forms.push((None, gs.to_vec(), whole(n)));
                 }
                 Math::Scale([s, b]) if is_scalar(eg, *s) && !is_scalar(eg, *b) => {
                     for k in nodes(eg, *b) {
@@ -233,7 +229,7 @@ pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                             Math::Mul(gs) => gs.to_vec(),
                             _ => continue,
                         };
-                        forms.push((Some(*s), gs, p::scale(p::c(*s), whole_node(k))));
+                        forms.push((Some(*s), gs, p::scale(p::c(*s), whole(k))));
                     }
                     forms.push((Some(*s), vec![*b], p::scale(p::c(*s), p::c(*b))));
                 }
@@ -254,13 +250,8 @@ pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     .chain(&fs[hi + 1..])
                     .map(|&g| p::c(g))
                     .collect();
-                let body = if rest.is_empty() {
-                    match shape(eg, id) {
-                        Some(sh) => identity_of(eg, &sh.rows),
-                        None => continue,
-                    }
-                } else {
-                    p::mul(rest)
+                let Some(body) = product_or_identity(eg, id, rest) else {
+                    continue;
                 };
                 let to = match s {
                     Some(s) => p::div(body, p::c(s)),

@@ -36,7 +36,8 @@ pub const RULES: &[Rule] = &[
     Rule { id: "trace-scalar",        name: "linearity of the trace",         f: trace_scalar },
 ];
 
-fn whole(n: &Math) -> Pat {
+/// A node as a pattern over its operand classes.
+pub(super) fn whole(n: &Math) -> Pat {
     Pat::node(n.clone(), n.children().iter().map(|&c| p::c(c)).collect())
 }
 
