@@ -115,6 +115,7 @@ fn walk(eg: &EG, id: Id, e: f64, path: &mut Vec<Id>, acc: &mut Factors) -> Optio
     let node = eg[c].nodes.iter().find(|n| {
         !leaf
             && is_product(eg, n, scalar)
+            && !fractional_over_product(eg, n, e)
             && n.children()
                 .iter()
                 .all(|&k| eg.find(k) != c && !path.contains(&eg.find(k)))
@@ -137,6 +138,16 @@ fn walk(eg: &EG, id: Id, e: f64, path: &mut Vec<Id>, acc: &mut Factors) -> Optio
             Some(p::c(c))
         }
     }
+}
+
+/// Whether `n` raised to `e` is a fractional power of a product, which is
+/// not spread over its factors: `(A ⊙ B).^0.5` is real where A and B are
+/// both negative, `A.^0.5 ⊙ B.^0.5` is not (`((A ⊙ B).^0.5).^2` is spread).
+fn fractional_over_product(eg: &EG, n: &Math, e: f64) -> bool {
+    let Math::EPow([a, q]) = n else { return false };
+    let whole = num(eg, *q).is_some_and(|q| (q * e).fract() == 0.0);
+    let a_scalar = is_scalar(eg, *a);
+    !whole && eg[*a].nodes.iter().any(|m| is_product(eg, m, a_scalar))
 }
 
 /// The factors of one product node raised to `e`, accumulated into `acc`.
@@ -307,7 +318,10 @@ pub fn fresh(eg: &EG, id: Id, from: Pat, to: Pat) -> Vec<Proposal> {
 /// The canonical product at a product node.
 fn canonical(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let c = eg.find(id);
-    if contains_itself(eg, c, node) || !is_product(eg, node, is_scalar(eg, c)) {
+    if contains_itself(eg, c, node)
+        || !is_product(eg, node, is_scalar(eg, c))
+        || fractional_over_product(eg, node, 1.0)
+    {
         return vec![];
     }
     let Some(sh) = shape(eg, c) else {
