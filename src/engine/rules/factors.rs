@@ -394,3 +394,70 @@ pub fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     };
     fresh(eg, id, p::add(froms), to)
 }
+
+/// `2 λ W − (xᵀx) W = (2 λ − xᵀx) W`: terms of a matrix sum that differ only
+/// in their scalar factors share their matrix part.
+pub fn common_matrix(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    let Math::Add(ts) = node else { return vec![] };
+    if contains_itself(eg, id, node) || is_scalar(eg, id) {
+        return vec![];
+    }
+    let Some(sh) = shape(eg, id) else {
+        return vec![];
+    };
+    let mut froms = Vec::new();
+    let mut terms = Vec::new();
+    for &t in ts.iter() {
+        let Some((from, f)) = factors(eg, t) else {
+            return vec![];
+        };
+        froms.push(from);
+        terms.push(f);
+    }
+    let key = |f: &Factors| f.key()[1].clone();
+    // The first matrix part that terms with different scalar factors share
+    // (the same scalar factors too are like terms).
+    let Some(shared) = terms.iter().map(key).find(|k| {
+        let mut scalars: Vec<_> = terms
+            .iter()
+            .filter(|f| key(f) == *k)
+            .map(|f| f.key()[0].clone())
+            .collect();
+        scalars.dedup();
+        scalars.len() > 1
+    }) else {
+        return vec![];
+    };
+    let scalar = Shape::scalar();
+    let mut coefficients = Vec::new();
+    let mut matrix = None;
+    let mut parts = Vec::new();
+    for f in &terms {
+        if key(f) != shared {
+            parts.push(build(eg, f, sh));
+            continue;
+        }
+        let mut s = f.clone();
+        s.elems.clear();
+        coefficients.push(build(eg, &s, &scalar));
+        if matrix.is_none() {
+            let mut m = Factors::one();
+            m.elems = f.elems.clone();
+            matrix = Some(build(eg, &m, sh));
+            // The shared part goes where its first term stood.
+            parts.push(p::num(0.0));
+        }
+    }
+    let Some(matrix) = matrix else {
+        return vec![];
+    };
+    let shared_term = p::scale(p::add(coefficients), matrix);
+    let parts: Vec<Pat> = parts
+        .into_iter()
+        .map(|q| match q {
+            Pat::Node(Math::Num(_), _) => shared_term.clone(),
+            q => q,
+        })
+        .collect();
+    fresh(eg, id, p::add(froms), p::add(parts))
+}

@@ -29,6 +29,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "elementwise-factors", name: "collect elementwise factors",    f: factors::elementwise_factors },
     Rule { id: "like-terms",          name: "collect like terms",             f: factors::like_terms },
     Rule { id: "factor",              name: "take out a common factor",       f: factor },
+    Rule { id: "factor-matrix",       name: "take out a common factor",       f: factors::common_matrix },
     Rule { id: "power",               name: "XᵃXᵇ = Xᵃ⁺ᵇ",                    f: powers::chain_powers },
     Rule { id: "power-rules",         name: "powers and inverses",            f: powers::power_rules },
     Rule { id: "inverse-product",     name: "(AB)⁻¹ = B⁻¹A⁻¹",                f: powers::inverse_product },
