@@ -11,7 +11,8 @@
 //!
 //! Like terms are collected on the same reading: two terms are alike when
 //! their factors are the same up to order (`X ⊙ A + A ⊙ X = 2 X ⊙ A`,
-//! `λ 2 W + 3 λ W = 5 λ W`).
+//! `λ 2 W + 3 λ W = 5 λ W`); terms that differ only in their scalar factors
+//! share their matrix part (`2 λ W − (xᵀx) W = (2 λ − xᵀx) W`).
 //!
 //! Each rule adds one canonical form per product it looks at (its size is
 //! the number of factors), and nothing when that form is already there; a
@@ -20,7 +21,7 @@
 
 use egg::{Id, Language};
 
-use super::simplify::{contains_itself, whole};
+use super::simplify::{contains_itself, propose, whole};
 use super::{is_scalar, num, ones_of, shape, zero_of};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, p};
@@ -289,32 +290,6 @@ pub fn build(eg: &EG, f: &Factors, sh: &Shape) -> Pat {
     if f.coef < 0.0 { p::neg(out) } else { out }
 }
 
-/// The class of an existing structure, if every node of it is in the e-graph.
-pub fn lookup(eg: &EG, pat: &Pat) -> Option<Id> {
-    match pat {
-        Pat::Class(id) => Some(eg.find(*id)),
-        Pat::Node(op, kids) => {
-            let ids = kids
-                .iter()
-                .map(|k| lookup(eg, k))
-                .collect::<Option<Vec<_>>>()?;
-            let mut node = op.clone();
-            for (slot, id) in node.children_mut().iter_mut().zip(ids) {
-                *slot = id;
-            }
-            eg.lookup(node)
-        }
-    }
-}
-
-/// A proposal, unless what it builds is already in the class.
-pub fn fresh(eg: &EG, id: Id, from: Pat, to: Pat) -> Vec<Proposal> {
-    if lookup(eg, &to) == Some(eg.find(id)) {
-        return vec![];
-    }
-    vec![Proposal { from, to }]
-}
-
 /// The canonical product at a product node.
 fn canonical(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let c = eg.find(id);
@@ -331,7 +306,7 @@ fn canonical(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let Some(from) = through(eg, node, 1.0, &mut vec![c], &mut acc) else {
         return vec![];
     };
-    fresh(eg, c, from, build(eg, &acc, sh))
+    propose(from, build(eg, &acc, sh))
 }
 
 /// `λ 2 W = 2 λ W`, `(1 / (2 s)) 2 A x = A x / s`, `−(−A) = A`,
@@ -392,7 +367,7 @@ pub fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     } else {
         p::add(parts)
     };
-    fresh(eg, id, p::add(froms), to)
+    propose(p::add(froms), to)
 }
 
 /// `2 λ W − (xᵀx) W = (2 λ − xᵀx) W`: terms of a matrix sum that differ only
@@ -459,5 +434,5 @@ pub fn common_matrix(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             q => q,
         })
         .collect();
-    fresh(eg, id, p::add(froms), p::add(parts))
+    propose(p::add(froms), p::add(parts))
 }

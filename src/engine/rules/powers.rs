@@ -10,8 +10,7 @@
 
 use egg::Id;
 
-use super::factors::fresh;
-use super::simplify::{contains_itself, nodes, whole};
+use super::simplify::{contains_itself, nodes, propose, whole};
 use super::{find_node, identity_of, is_scalar, num, shape};
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, p};
@@ -101,7 +100,7 @@ pub fn chain_powers(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         node.clone(),
         powers.into_iter().map(|(f, _, _)| f).collect(),
     );
-    fresh(eg, id, from, to)
+    propose(from, to)
 }
 
 /// `(Xᵃ)ᵇ = Xᵃᵇ`, `(X⁻¹)ᵏ = X⁻ᵏ`, `(Xᵏ)⁻¹ = X⁻ᵏ`, `(X⁻¹)⁻¹ = X`, `X¹ = X`,
@@ -124,11 +123,11 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             match k {
                 0 => {
                     if let Some(i) = product_or_identity(eg, id, vec![]) {
-                        out.extend(fresh(eg, id, this, i));
+                        out.extend(propose(this, i));
                     }
                 }
-                1 => out.extend(fresh(eg, id, this, p::c(a))),
-                -1 => out.extend(fresh(eg, id, this, p::inv(p::c(a)))),
+                1 => out.extend(propose(this, p::c(a))),
+                -1 => out.extend(propose(this, p::inv(p::c(a)))),
                 _ => {}
             }
             for inner in nodes(eg, a) {
@@ -146,7 +145,7 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 let Some(to) = product_or_identity(eg, id, to.into_iter().collect()) else {
                     continue;
                 };
-                out.extend(fresh(eg, id, from, to));
+                out.extend(propose(from, to));
             }
         }
         Math::Inv(a) => {
@@ -162,7 +161,7 @@ pub fn power_rules(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     _ => continue,
                 };
                 if let Some(to) = to {
-                    out.extend(fresh(eg, id, from, to));
+                    out.extend(propose(from, to));
                 }
             }
         }
@@ -193,7 +192,7 @@ pub fn inverse_product(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             Math::Neg(b) => p::neg(p::inv(p::c(*b))),
             _ => continue,
         };
-        out.extend(fresh(eg, id, p::inv(whole(inner)), to));
+        out.extend(propose(p::inv(whole(inner)), to));
     }
     out
 }
@@ -257,7 +256,7 @@ pub fn cancel_inverse(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     Some(s) => p::div(body, p::c(s)),
                     None => body,
                 };
-                out.extend(fresh(eg, id, Pat::node(node.clone(), from), to));
+                out.extend(propose(Pat::node(node.clone(), from), to));
             }
         }
     }

@@ -42,7 +42,9 @@ pub(super) fn whole(n: &Math) -> Pat {
     Pat::node(n.clone(), n.children().iter().map(|&c| p::c(c)).collect())
 }
 
-fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
+/// One proposal: `from` equals `to`. (The searcher drops it when `to` is
+/// already in the class.)
+pub(super) fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
     vec![Proposal { from, to }]
 }
 
@@ -175,7 +177,7 @@ fn transpose_pull(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     } else {
         p::t(p::add(inner))
     };
-    factors::fresh(eg, id, Pat::node(node.clone(), from), to)
+    propose(Pat::node(node.clone(), from), to)
 }
 
 /// The `B` of a class holding `Bᵀ`.
@@ -202,7 +204,7 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let tr = |a: Pat| p::tr(a);
     let mut out = Vec::new();
     if is_scalar(eg, *x) {
-        out.extend(factors::fresh(eg, id, whole(node), p::c(*x)));
+        out.extend(propose(whole(node), p::c(*x)));
     }
     for inner in nodes(eg, *x) {
         let to = match *inner {
@@ -219,9 +221,7 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                     (_, Some(o)) => (p::mul(vec![p::c(fs[0]), o]), fs[0]),
                     _ => continue,
                 };
-                out.extend(factors::fresh(
-                    eg,
-                    id,
+                out.extend(propose(
                     tr(from),
                     p::op1(Math::App(Func::Sum, [Id::from(0)]), p::c(m)),
                 ));
@@ -236,7 +236,7 @@ fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             },
             _ => continue,
         };
-        out.extend(factors::fresh(eg, id, tr(whole(inner)), to));
+        out.extend(propose(tr(whole(inner)), to));
     }
     out
 }
