@@ -14,9 +14,10 @@ use crate::error::{Error, Result};
 use crate::term::Term;
 
 /// The largest term the engine is given, in nodes, with `X^k` counted as
-/// `k²` copies of `X` (the power rule writes `k` terms of `k` factors).
+/// `k²` copies of `X` (the power rule writes `k` terms of `k` factors),
+/// except `tr(Xᵏ)`, whose differential `k tr(Xᵏ⁻¹ dX)` is written at once.
 /// Larger terms are refused with [`Error::TooComplex`]. A 64-layer network
-/// (321 nodes) and a 256-factor trace fit; `X^{23}` does not.
+/// (321 nodes), a 256-factor trace and `tr(X^{1000})` fit; `X^{23}` does not.
 pub const MAX_TERM_SIZE: usize = 512;
 
 /// The largest output of one command, in bytes; a derivation whose text is
@@ -38,6 +39,11 @@ pub fn term_size(t: &Term) -> usize {
         .into_iter()
         .fold(0usize, |acc, c| acc.saturating_add(term_size(c)));
     match t {
+        // d tr(Xᵏ) = k tr(Xᵏ⁻¹ dX): nothing is expanded.
+        Term::Apply(crate::term::Func::Tr, a) if matches!(**a, Term::Pow(..)) => {
+            let base = a.children().into_iter().map(term_size).sum::<usize>();
+            base.saturating_mul(2).saturating_add(3)
+        }
         Term::Pow(_, k) => {
             let k = usize::try_from(k.unsigned_abs())
                 .unwrap_or(usize::MAX)

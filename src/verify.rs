@@ -8,6 +8,7 @@ use crate::engine::Derivation;
 use crate::error::{Error, LimitKind, Result};
 use crate::numeric::EvalError;
 use crate::numeric::{self, TOLERANCE};
+use crate::term::Term;
 
 /// The outcome of checking every gradient of a derivation.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,7 +68,9 @@ impl Check {
     }
 }
 
-/// Checks every gradient of `der` at `trials` random points drawn from `seed`.
+/// Checks every gradient of `der` at `trials` random points drawn from
+/// `seed`; a gradient with respect to a symmetric variable must also be
+/// symmetric.
 pub fn check(der: &Derivation, seed: u64, trials: u32) -> Result<Check> {
     check_until(der, seed, trials, None)
 }
@@ -105,11 +108,26 @@ pub fn check_until(
         if sizes.is_empty() {
             sizes = report.sizes.clone();
         }
-        let e = if report.max_rel_error.is_nan() {
+        let mut e = if report.max_rel_error.is_nan() {
             f64::INFINITY
         } else {
             report.max_rel_error
         };
+        // The gradient with respect to a symmetric variable is symmetric
+        // (SPEC §2); finite differences along symmetric directions see only
+        // its symmetric part, so its symmetry is checked on its own.
+        if der.problem.env.is_symmetric(&g.wrt) && der.bindings.is_empty() {
+            let transposed = Term::Transpose(Box::new(g.result.clone()));
+            let cmp = numeric::compare_within(
+                &g.result,
+                &transposed,
+                &[&der.problem.term],
+                &der.problem.env,
+                seed,
+                trials,
+            )?;
+            e = e.max(cmp.max_rel_difference);
+        }
         worst = worst.max(e);
         per_gradient.push((g.wrt.clone(), e));
     }

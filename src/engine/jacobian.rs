@@ -417,7 +417,7 @@ fn form(st: &stage::Stage, id: egg::Id, depth: usize) -> Option<(usize, Form)> {
     if depth > 4 {
         return None;
     }
-    let size = |id: egg::Id| st.best(id, stage::Size).0;
+    let size = |id: egg::Id| st.best(id, stage::Size).0.size;
     let free = |id: egg::Id| !eg[id].data.has_d;
     eg[id]
         .nodes

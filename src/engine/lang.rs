@@ -415,6 +415,11 @@ pub struct Data {
     pub constant: bool,
     /// The value, when the class is a known number.
     pub num: Option<Number>,
+    /// Whether the class's value is known to be a symmetric matrix: a
+    /// declared `sym` variable, a scalar, `I`, `XᵀX`, `XXᵀ`, `AᵀSA` for
+    /// symmetric `S`, `A + Aᵀ`, and the transposes, inverses, powers, sums,
+    /// scalar multiples and elementwise functions of symmetric matrices.
+    pub symmetric: bool,
 }
 
 /// The shape analysis: shapes from the problem's environment.
@@ -498,11 +503,13 @@ impl Analysis<Math> for ShapeAnalysis {
             Math::Num(n) => Some(*n),
             _ => None,
         };
+        let symmetric = shape.as_ref().is_some_and(Shape::is_scalar) || symmetric(egraph, enode);
         Data {
             shape,
             has_d,
             constant,
             num,
+            symmetric,
         }
     }
 
@@ -520,7 +527,62 @@ impl Analysis<Math> for ShapeAnalysis {
             to.num = from.num;
             changed_to = true;
         }
-        let changed_from = to.shape != from.shape || to.has_d != from.has_d;
+        // One form that shows symmetry is enough: the class is one value.
+        if !to.symmetric && from.symmetric {
+            to.symmetric = true;
+            changed_to = true;
+        }
+        let changed_from =
+            to.shape != from.shape || to.has_d != from.has_d || to.symmetric != from.symmetric;
         DidMerge(changed_to, changed_from)
     }
+}
+
+/// Whether `enode` is a symmetric matrix, from its operator and what is
+/// known of its operands (the scalar case is decided by the shape).
+fn symmetric(egraph: &EG, enode: &Math) -> bool {
+    let sym = |i: &Id| egraph[*i].data.symmetric;
+    match enode {
+        Math::Atom(a) => {
+            let ctx = &egraph.analysis.ctx;
+            ctx.var_name(*a).is_some_and(|n| ctx.env.is_symmetric(n))
+        }
+        Math::Identity(_) => true,
+        Math::Ones([r, c]) | Math::Zero([r, c]) => egraph.find(*r) == egraph.find(*c),
+        Math::Transpose(a)
+        | Math::Inv(a)
+        | Math::Neg(a)
+        | Math::Pow([a, _])
+        | Math::EPow([a, _])
+        | Math::Scale([_, a])
+        | Math::Div([a, _]) => sym(a),
+        Math::Add(ts) => ts.iter().all(sym),
+        Math::Had([a, b]) | Math::EDiv([a, b]) => sym(a) && sym(b),
+        Math::App(f, [a]) if f.is_elementwise() => sym(a),
+        // diag(v) of a column v is diagonal.
+        Math::App(Func::Diag, [a]) => egraph[*a]
+            .data
+            .shape
+            .as_ref()
+            .is_some_and(|s| s.cols.is_one()),
+        // A palindrome of transposes around a symmetric middle: XᵀX, X Xᵀ, AᵀSA.
+        Math::Mul(fs) => {
+            let k = fs.len();
+            (0..k / 2).all(|i| transposes(egraph, fs[i], fs[k - 1 - i]))
+                && (k % 2 == 0 || sym(&fs[k / 2]))
+        }
+        _ => false,
+    }
+}
+
+/// Whether class `b` is known to be the transpose of class `a`.
+fn transposes(egraph: &EG, a: Id, b: Id) -> bool {
+    let (a, b) = (egraph.find(a), egraph.find(b));
+    let holds_transpose_of = |x: Id, y: Id| {
+        egraph[x]
+            .nodes
+            .iter()
+            .any(|n| matches!(n, Math::Transpose(z) if egraph.find(*z) == y))
+    };
+    (a == b && egraph[a].data.symmetric) || holds_transpose_of(b, a) || holds_transpose_of(a, b)
 }

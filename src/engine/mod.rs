@@ -824,7 +824,20 @@ fn gradient(
         });
     }
     stats.push(st.finish());
-    let a = ctx.from_rec(&a_best);
+    let identified = ctx.from_rec(&a_best);
+    // For a symmetric variable only symmetric dV are allowed, and the
+    // gradient is the symmetric part of A (SPEC §2).
+    let (a, convention) = if problem.env.is_symmetric(v) {
+        let sym = symmetric_part(&identified);
+        let step = Step {
+            lhs: Lhs::Same,
+            expr: sym.clone(),
+            rule: Why::SymmetricPart(v.to_string()),
+        };
+        (sym, Some(step))
+    } else {
+        (identified.clone(), None)
+    };
 
     // Simplify A.
     let start = ctx.to_rec(&a);
@@ -861,7 +874,7 @@ fn gradient(
         });
     }
     let lhs = Lhs::Gradient(function.to_string(), v.to_string());
-    if simp_steps.is_empty() {
+    if simp_steps.is_empty() && convention.is_none() {
         steps.push(Step {
             lhs,
             expr: result.clone(),
@@ -870,9 +883,10 @@ fn gradient(
     } else {
         steps.push(Step {
             lhs,
-            expr: a,
+            expr: identified,
             rule: Why::Identification,
         });
+        steps.extend(convention);
         for s in simp_steps {
             steps.push(Step {
                 lhs: Lhs::Same,
@@ -887,6 +901,19 @@ fn gradient(
         result,
         steps,
     })
+}
+
+/// `(A + Aᵀ) / 2`, the symmetric part of `A`, with the operand that has
+/// fewer transposes first (`(A + Aᵀ)/2` for `Aᵀ`).
+fn symmetric_part(a: &Term) -> Term {
+    let (first, second) = match a {
+        Term::Transpose(b) => ((**b).clone(), a.clone()),
+        _ => (a.clone(), Term::Transpose(Box::new(a.clone()))),
+    };
+    Term::Div(
+        Box::new(Term::Add(vec![first, second])),
+        Box::new(Term::num(2.0)),
+    )
 }
 
 /// The variables whose differentials occur in `t`, in order of appearance.

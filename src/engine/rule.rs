@@ -40,6 +40,24 @@ impl Pat {
     pub fn class(id: Id) -> Pat {
         Pat::Class(id)
     }
+
+    /// The class of this structure, if every node of it is in the e-graph.
+    pub fn lookup(&self, eg: &EG) -> Option<Id> {
+        match self {
+            Pat::Class(id) => Some(eg.find(*id)),
+            Pat::Node(op, kids) => {
+                let ids = kids
+                    .iter()
+                    .map(|k| k.lookup(eg))
+                    .collect::<Option<Vec<_>>>()?;
+                let mut node = op.clone();
+                for (slot, id) in node.children_mut().iter_mut().zip(ids) {
+                    *slot = id;
+                }
+                eg.lookup(node)
+            }
+        }
+    }
 }
 
 #[allow(non_snake_case)]
@@ -380,6 +398,10 @@ impl DynRule {
             for prop in (self.f)(egraph, eclass, node) {
                 if found.len() >= limit {
                     return;
+                }
+                // What is already in the class needs no rewrite.
+                if prop.to.lookup(egraph) == Some(egraph.find(eclass)) {
+                    continue;
                 }
                 let mut ast = RecExpr::default();
                 let mut subst = Subst::default();

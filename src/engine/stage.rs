@@ -172,15 +172,160 @@ fn limit(stage: &str, limit: LimitKind, at: &Term) -> Error {
     }
 }
 
-/// Term size, with ties broken by the (deterministic) order of nodes.
+/// What a person reads, with ties broken by the (deterministic) order of
+/// nodes: the number of operators and leaves of the term, as its text or
+/// its NumPy code counts them. An n-ary product or sum of k operands counts
+/// k − 1 operators; an integer coefficient costs nothing, so `2 A` beats
+/// `A + A`; a fraction costs one (`x / 2` beats `0.5 x`), and a negative
+/// number is never chosen while `−` can be written in front. Among forms of
+/// one size, transposes go outside (`X⁻ᵀ`, not `(Xᵀ)⁻¹`; `(X²)ᵀ`, not
+/// `(Xᵀ)²`) and an inverse is written `X⁻¹`, not `X^(−1)`.
 pub struct Size;
 
+/// The cost of a form under [`Size`]: its size, then the tie-breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Readable {
+    /// Operators and leaves.
+    pub size: usize,
+    /// Transposes inside inverses or powers, powers written for inverses,
+    /// and parentheses.
+    pub awkward: usize,
+    /// How the form binds at its top, for its parent's parentheses.
+    top: Binding,
+    /// Whether the form is the number −1.
+    minus_one: bool,
+    /// Whether the form is a number.
+    number: bool,
+    /// Whether the form is a number times something (`2 W`).
+    numbered: bool,
+}
+
+/// The operator at the top of a form, as the text renderer sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Binding {
+    Sum,
+    Product,
+    Scaled,
+    Quotient,
+    Hadamard,
+    ElemQuotient,
+    Unary,
+    Postfix,
+    Inverse,
+    Transpose,
+    Atom,
+}
+
+impl Binding {
+    /// The binding strength, loosest first.
+    fn level(self) -> u8 {
+        use Binding::*;
+        match self {
+            Sum => 0,
+            Product | Scaled | Quotient | Hadamard | ElemQuotient => 1,
+            Unary => 2,
+            Postfix | Inverse | Transpose => 3,
+            Atom => 4,
+        }
+    }
+}
+
+fn binding(enode: &Math) -> Binding {
+    match enode {
+        Math::Add(_) => Binding::Sum,
+        Math::Mul(_) => Binding::Product,
+        Math::Scale(_) => Binding::Scaled,
+        Math::Div(_) => Binding::Quotient,
+        Math::Had(_) => Binding::Hadamard,
+        Math::EDiv(_) => Binding::ElemQuotient,
+        Math::Neg(_) => Binding::Unary,
+        Math::Num(n) if n.0 < 0.0 => Binding::Unary,
+        Math::Transpose(_) => Binding::Transpose,
+        Math::Inv(_) => Binding::Inverse,
+        Math::Pow(_) | Math::EPow(_) => Binding::Postfix,
+        _ => Binding::Atom,
+    }
+}
+
+/// Whether operand `i` of `enode`, binding as `child`, is printed in
+/// parentheses (as `render::text` writes it).
+fn parenthesised(enode: &Math, i: usize, child: Binding) -> bool {
+    use Binding::*;
+    let below = |min: Binding| child.level() < min.level();
+    match enode {
+        Math::Neg(_) => below(Product) || child == Unary,
+        Math::Add(_) => below(Product),
+        Math::Mul(_) | Math::Scale(_) if i == 0 => child != Scaled && below(Postfix),
+        Math::Scale(_) => !matches!(child, Product | Scaled | Hadamard) && below(Postfix),
+        Math::Had(_) | Math::EDiv(_) if i == 0 => child != Hadamard && below(Postfix),
+        Math::Div(_) if i == 0 => below(Product),
+        Math::Mul(_) | Math::Had(_) | Math::EDiv(_) | Math::Div(_) => below(Postfix),
+        Math::Transpose(_) => child != Inverse && below(Atom),
+        Math::Inv(_) | Math::Pow(_) | Math::EPow(_) => i == 0 && below(Atom),
+        _ => false,
+    }
+}
+
 impl egg::CostFunction<Math> for Size {
-    type Cost = usize;
-    fn cost<C: FnMut(Id) -> usize>(&mut self, enode: &Math, mut costs: C) -> usize {
-        // A numeric coefficient costs nothing, so `2 A` beats `A + A`.
-        let own = usize::from(!matches!(enode, Math::Num(_)));
-        enode.fold(own, |acc, id| acc.saturating_add(costs(id)))
+    type Cost = Readable;
+    fn cost<C: FnMut(Id) -> Readable>(&mut self, enode: &Math, mut costs: C) -> Readable {
+        let (own, operands): (usize, &[Id]) = match enode {
+            Math::Num(n) if n.0 < 0.0 => (3, &[]),
+            Math::Num(n) if n.0.fract() != 0.0 => (1, &[]),
+            Math::Num(_) => (0, &[]),
+            // Dimensions are part of I, 𝟙 and 0, which count as one.
+            Math::Atom(a) if !matches!(a, super::lang::Atom::Var(_)) => (0, &[]),
+            Math::Add(xs) | Math::Mul(xs) => (xs.len().saturating_sub(1).max(1), xs),
+            // The exponent is a superscript (`X⁻²`) or `.^q`, never a
+            // negative number in front.
+            Math::Pow([a, _]) | Math::EPow([a, _]) => (1, std::slice::from_ref(a)),
+            other => (1, other.children()),
+        };
+        let mut awkward = 0usize;
+        if let Math::Inv(a) | Math::Pow([a, _]) = enode
+            && costs(*a).top == Binding::Transpose
+        {
+            awkward += 1;
+        }
+        if let Math::Pow([_, k]) = enode
+            && costs(*k).minus_one
+        {
+            awkward += 1;
+        }
+        // The number in front: `2 λ W`, not `λ 2 W`; `2 A X`, not `(2 A) X`.
+        if let Math::Scale([c, a]) = enode
+            && !costs(*c).number
+            && (costs(*a).number || costs(*a).numbered)
+        {
+            awkward += 1;
+        }
+        if let Math::Mul(fs) = enode
+            && costs(fs[0]).numbered
+        {
+            awkward += 1;
+        }
+        // One fraction bar: `a / (2 s)`, not `a / s / 2`.
+        if let Math::Div([a, _]) = enode
+            && costs(*a).top == Binding::Quotient
+        {
+            awkward += 1;
+        }
+        let mut size = own;
+        for (i, &c) in operands.iter().enumerate() {
+            let k = costs(c);
+            size = size.saturating_add(k.size);
+            awkward = awkward
+                .saturating_add(k.awkward)
+                .saturating_add(usize::from(parenthesised(enode, i, k.top)));
+        }
+        Readable {
+            size,
+            awkward,
+            top: binding(enode),
+            minus_one: matches!(enode, Math::Num(n) if n.0 == -1.0),
+            number: matches!(enode, Math::Num(_)),
+            numbered: matches!(enode, Math::Scale([c, _]) if costs(*c).number),
+        }
     }
 }
 

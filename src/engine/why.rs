@@ -52,6 +52,9 @@ pub enum Why {
     SecondDifferential,
     /// The gradient, as `grad` derives it.
     Gradient,
+    /// The gradient with respect to a symmetric variable: the symmetric
+    /// part `(A + Aᵀ)/2` of `A` (SPEC §2, "Symmetric variables").
+    SymmetricPart(String),
     /// `dV` does not occur in `df`: the gradient is zero.
     Absent {
         /// The variable.
@@ -121,6 +124,10 @@ impl Why {
             Why::Substitute => "substitute".to_string(),
             Why::Identification => "identification".to_string(),
             Why::ZeroTerms => "a zero factor makes the term zero".to_string(),
+            Why::SymmetricPart(v) => format!(
+                "{} symmetric: sym(A) = (A + Aᵀ)/2",
+                text::name(v, Style::default())
+            ),
             Why::Absent { var, function } => format!("d{var} does not occur in d{function}"),
             Why::Direction { var, direction } => format!(
                 "at d{} = {}",

@@ -272,6 +272,10 @@ impl Writer<'_> {
                 let scalar = a.shape(self.env).is_some_and(|s| s.is_scalar());
                 if scalar {
                     (format!("{} ** {k}", self.wrap(a, Prec::Atom)), Prec::Power)
+                } else if matches!(**a, Term::Var(_)) && (2..=3).contains(k) {
+                    // X @ X reads more easily than matrix_power(X, 2).
+                    let x = self.expr(a).0;
+                    (vec![x; *k as usize].join(" @ "), Prec::Product)
                 } else {
                     (
                         format!("{m}.linalg.matrix_power({}, {k})", self.expr(a).0),

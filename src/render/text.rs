@@ -1,7 +1,7 @@
 //! Terms as mathematics in plain text: Unicode (`G Wᵀ`, `X⁻¹`, `⊙`) or ASCII
 //! (`G W^T`, `X^-1`, `.*`).
 
-use crate::term::{Func, Term};
+use crate::term::{Func, Number, Term};
 
 /// Text style.
 #[derive(Clone, Copy, Debug, Default)]
@@ -233,6 +233,16 @@ fn wrap(t: &Term, min: Prec, style: Style, out: &mut String) {
     }
 }
 
+/// The operand of a minus sign.
+fn negated(a: &Term, s: Style, out: &mut String) {
+    let min = match a {
+        Term::Neg(_) => Prec::Postfix,
+        Term::Num(n) if n.0 < 0.0 => Prec::Postfix,
+        _ => Prec::Product,
+    };
+    wrap(a, min, s, out);
+}
+
 fn write(t: &Term, s: Style, out: &mut String) {
     let u = !s.ascii;
     match t {
@@ -259,21 +269,31 @@ fn write(t: &Term, s: Style, out: &mut String) {
             out.push_str(&format!("K_{{{m},{n}}}"));
         }
         Term::Var(n) => out.push_str(&name(n, s)),
+        Term::Num(n) if u && n.0 < 0.0 => {
+            out.push('−');
+            out.push_str(&Number(-n.0).to_string());
+        }
         Term::Num(n) => out.push_str(&n.to_string()),
         Term::Identity(_) => out.push('I'),
         Term::Ones(_) => out.push_str(if u { "𝟙" } else { "ones" }),
         Term::Zero(_) => out.push('0'),
         Term::Neg(a) => {
             out.push_str(if u { "−" } else { "-" });
-            // −X⁻ᵀ Aᵀ X⁻ᵀ reads as −(X⁻ᵀ Aᵀ X⁻ᵀ); only a sum needs parentheses.
-            wrap(a, Prec::Product, s, out);
+            // −X⁻ᵀ Aᵀ X⁻ᵀ reads as −(X⁻ᵀ Aᵀ X⁻ᵀ); only a sum needs
+            // parentheses, and a second sign: −(−A).
+            negated(a, s, out);
         }
         Term::Add(ts) => {
             for (i, t) in ts.iter().enumerate() {
                 match t {
                     Term::Neg(a) if i > 0 => {
                         out.push_str(if u { " − " } else { " - " });
-                        wrap(a, Prec::Kron, s, out);
+                        // Below ⊗ in a sum: `X − A ⊗ B` needs no brackets.
+                        match **a {
+                            Term::Neg(_) => negated(a, s, out),
+                            Term::Num(n) if n.0 < 0.0 => negated(a, s, out),
+                            _ => wrap(a, Prec::Kron, s, out),
+                        }
                     }
                     _ => {
                         if i > 0 {
@@ -303,14 +323,19 @@ fn write(t: &Term, s: Style, out: &mut String) {
                 _ => wrap(c, Prec::Postfix, s, out),
             }
             out.push(' ');
-            // The scalar binds like a factor of a product.
+            // The scalar binds like a factor of a product: `2 A x`, `2 G ⊙ X`.
             match **a {
-                Term::Mul(_) | Term::Scale(..) => write(a, s, out),
+                Term::Mul(_) | Term::Scale(..) | Term::Hadamard(..) => write(a, s, out),
                 _ => wrap(a, Prec::Postfix, s, out),
             }
         }
         Term::Hadamard(a, b) | Term::ElemDiv(a, b) | Term::Div(a, b) => {
-            wrap(a, Prec::Postfix, s, out);
+            // Products read left to right: `A ⊙ B ⊙ C`, `A x / s`.
+            match (t, &**a) {
+                (Term::Div(..), _) => wrap(a, Prec::Product, s, out),
+                (_, Term::Hadamard(..)) => write(a, s, out),
+                _ => wrap(a, Prec::Postfix, s, out),
+            }
             out.push_str(match (t, u) {
                 (Term::Hadamard(..), true) => " ⊙ ",
                 (Term::Hadamard(..), false) => " .* ",

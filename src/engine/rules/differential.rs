@@ -26,6 +26,7 @@ pub const RULES: &[Rule] = &[
     Rule { id: "d-inverse",     name: "d(A⁻¹) = −A⁻¹ dA A⁻¹",       f: d_inverse },
     Rule { id: "d-power",       name: "power rule",                 f: d_power },
     Rule { id: "d-trace",       name: "d tr(A) = tr(dA)",           f: d_trace },
+    Rule { id: "d-trace-power", name: "d tr(Aᵏ) = k tr(Aᵏ⁻¹ dA)",   f: d_trace_power },
     Rule { id: "d-det",         name: "Jacobi's formula",           f: d_det },
     Rule { id: "d-logdet",      name: "d logdet(A) = tr(A⁻¹ dA)",   f: d_logdet },
     Rule { id: "d-norm",        name: "differential of the norm",   f: d_norm },
@@ -277,8 +278,42 @@ fn d_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
 
 fn d_trace(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     under_d(eg, node, |inner| match inner {
-        Math::App(Func::Tr, [a]) => Some(p::tr(p::d(p::c(*a)))),
+        Math::App(Func::Tr, [a]) if matrix_power(eg, *a).is_none() => Some(p::tr(p::d(p::c(*a)))),
         _ => None,
+    })
+}
+
+/// The base and exponent of an integer power of a matrix in class `id`.
+fn matrix_power(eg: &EG, id: Id) -> Option<(Id, i64)> {
+    super::find_node(eg, id, |n| match *n {
+        Math::Pow([b, k]) if !is_scalar(eg, b) => super::num(eg, k)
+            .filter(|k| k.fract() == 0.0)
+            .map(|k| (b, k as i64)),
+        _ => None,
+    })
+}
+
+// Matrix Cookbook (107): d tr(Aᵏ) = k tr(Aᵏ⁻¹ dA), for every integer k (the
+// trace is cyclic), so that tr(X³⁰) is not expanded into 30 products.
+fn d_trace_power(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    under_d(eg, node, |inner| {
+        let Math::App(Func::Tr, [a]) = inner else {
+            return None;
+        };
+        let (b, k) = matrix_power(eg, *a)?;
+        if k == 0 || is_const(eg, b) {
+            return Some(sum_or_zero(eg, id, vec![]));
+        }
+        let db = p::d(p::c(b));
+        let body = match k - 1 {
+            0 => db,
+            1 => p::mul(vec![p::c(b), db]),
+            j => p::mul(vec![p::pow(p::c(b), j), db]),
+        };
+        Some(match k {
+            1 => p::tr(body),
+            k => p::scale(p::num(k as f64), p::tr(body)),
+        })
     })
 }
 

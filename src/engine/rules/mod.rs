@@ -5,7 +5,9 @@
 pub mod algebra;
 pub mod chain;
 pub mod differential;
+pub mod factors;
 pub mod kron;
+pub mod powers;
 pub mod simplify;
 pub mod softmax;
 pub mod trace;

@@ -10,7 +10,7 @@
 use egg::{Id, Language};
 
 use super::{
-    chain_of, find_node, is_scalar, num, ones_of, shape, transpose_chain, transpose_of, zero_of,
+    chain_of, factors, is_scalar, ones_of, powers, shape, transpose_chain, transpose_of, zero_of,
 };
 use crate::engine::lang::{EG, Math};
 use crate::engine::rule::{Pat, Proposal, Rule, p};
@@ -19,30 +19,44 @@ use crate::term::Func;
 /// The rule table of the simplification stage.
 #[rustfmt::skip]
 pub const RULES: &[Rule] = &[
-    Rule { id: "transpose-push", name: "transpose rules",          f: transpose_push },
-    Rule { id: "symmetric",      name: "Aᵀ = A for symmetric A",   f: symmetric },
-    Rule { id: "signs",          name: "signs and scalar factors", f: signs },
-    Rule { id: "flatten",        name: "associativity",            f: flatten },
-    Rule { id: "units",          name: "identity, ones and zeros", f: units },
-    Rule { id: "like-terms",     name: "collect like terms",       f: like_terms },
-    Rule { id: "factor",         name: "take out a common factor", f: factor },
-    Rule { id: "power",          name: "powers",                   f: power },
-    Rule { id: "rank-one-hadamard", name: "A ⊙ (𝟙 rᵀ) = A diag(r)",    f: super::softmax::rank_one_hadamard },
-    Rule { id: "softmax-form",   name: "softmax and log-sum-exp",  f: super::softmax::recognise },
-    Rule { id: "factor-signed",  name: "take out a common factor", f: super::softmax::factor_signed },
-    Rule { id: "negate-sum",     name: "−(A − B) = B − A",         f: super::softmax::negate_sum },
-    Rule { id: "transpose-along", name: "softmax(Aᵀ)ᵀ is along the other axis", f: super::softmax::transpose_along },
+    Rule { id: "transpose-push",      name: "transpose rules",                f: transpose_push },
+    Rule { id: "transpose-pull",      name: "BᵀAᵀ = (AB)ᵀ",                   f: transpose_pull },
+    Rule { id: "symmetric",           name: "Sᵀ = S for symmetric S",         f: symmetric },
+    Rule { id: "units",               name: "identity, ones and zeros",       f: units },
+    Rule { id: "flatten",             name: "associativity",                  f: flatten },
+    Rule { id: "signs",               name: "signs and scalar factors",       f: signs },
+    Rule { id: "scalar-factors",      name: "collect scalar factors",         f: factors::scalar_factors },
+    Rule { id: "elementwise-factors", name: "collect elementwise factors",    f: factors::elementwise_factors },
+    Rule { id: "like-terms",          name: "collect like terms",             f: factors::like_terms },
+    Rule { id: "factor",              name: "take out a common factor",       f: factor },
+    Rule { id: "factor-matrix",       name: "take out a common factor",       f: factors::common_matrix },
+    Rule { id: "power",               name: "XᵃXᵇ = Xᵃ⁺ᵇ",                    f: powers::chain_powers },
+    Rule { id: "power-rules",         name: "powers and inverses",            f: powers::power_rules },
+    Rule { id: "inverse-product",     name: "(AB)⁻¹ = B⁻¹A⁻¹",                f: powers::inverse_product },
+    Rule { id: "cancel-inverse",      name: "A⁻¹A = I",                       f: powers::cancel_inverse },
+    Rule { id: "trace-scalar",        name: "linearity of the trace",         f: trace_scalar },
+    Rule { id: "rank-one-hadamard",   name: "A ⊙ (𝟙 rᵀ) = A diag(r)",         f: super::softmax::rank_one_hadamard },
+    Rule { id: "softmax-form",        name: "softmax and log-sum-exp",        f: super::softmax::recognise },
+    Rule { id: "factor-signed",       name: "take out a common factor",       f: super::softmax::factor_signed },
+    Rule { id: "negate-sum",          name: "−(A − B) = B − A",               f: super::softmax::negate_sum },
+    Rule { id: "transpose-along",     name: "softmax(Aᵀ)ᵀ is along the other axis", f: super::softmax::transpose_along },
 ];
 
-fn whole(n: &Math) -> Pat {
+/// A node as a pattern over its operand classes.
+pub(super) fn whole(n: &Math) -> Pat {
     Pat::node(n.clone(), n.children().iter().map(|&c| p::c(c)).collect())
 }
 
-fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
+/// One proposal: `from` equals `to`. (The searcher drops it when `to` is
+/// already in the class.)
+pub(super) fn propose(from: Pat, to: Pat) -> Vec<Proposal> {
     vec![Proposal { from, to }]
 }
 
-fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
+fn transpose_push(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
     let Math::Transpose(a) = node else {
         return vec![];
     };
@@ -54,10 +68,10 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         });
     }
     let tr1 = |x: Id| transpose_of(eg, x);
-    for inner in &eg[*a].nodes {
+    for inner in nodes(eg, *a) {
         let (from, to) = match inner {
             Math::Transpose(b) => (whole(inner), p::c(*b)),
-            Math::Mul(fs) => {
+            Math::Mul(fs) if spliceable(eg, *a, fs) => {
                 let (f, t) = transpose_chain(eg, fs);
                 (p::mul(f), t)
             }
@@ -114,191 +128,230 @@ fn transpose_push(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     out
 }
 
+/// `Sᵀ = S` for a symmetric `S`: a declared `sym` variable, `XᵀX`, `X Xᵀ`,
+/// `AᵀSA`, `A + Aᵀ`, and their inverses, powers and sums (the
+/// `symmetric` flag of the analysis).
 fn symmetric(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
     let Math::Transpose(a) = node else {
         return vec![];
     };
-    let Some(v) = super::var_of(eg, *a) else {
+    if !eg[*a].data.symmetric || is_scalar(eg, *a) {
         return vec![];
-    };
-    let ctx = &eg.analysis.ctx;
-    if ctx.var_name(v).is_some_and(|n| ctx.env.is_symmetric(n)) {
-        return propose(p::t(p::atom(v)), p::atom(v));
     }
-    // (A⁻¹)ᵀ = A⁻¹ for symmetric A
-    if let Some(b) = find_node(eg, *a, |n| match n {
-        Math::Inv(b) => Some(*b),
-        _ => None,
-    }) && let Some(v) = super::var_of(eg, b)
-        && ctx.var_name(v).is_some_and(|n| ctx.env.is_symmetric(n))
-    {
-        return propose(p::t(p::inv(p::atom(v))), p::inv(p::atom(v)));
-    }
-    vec![]
+    propose(whole(node), p::c(*a))
 }
 
-fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+/// The transpose taken out of a product, a sum or an inverse whose every
+/// operand is a transpose (or symmetric): `Bᵀ Aᵀ = (A B)ᵀ`,
+/// `Aᵀ + Bᵀ = (A + B)ᵀ`. One transpose instead of several.
+fn transpose_pull(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    if is_scalar(eg, id) {
+        return vec![];
+    }
+    let (ops, is_mul) = match node {
+        Math::Mul(fs) => (fs, true),
+        Math::Add(ts) => (ts, false),
+        _ => return vec![],
+    };
+    let mut from = Vec::new();
+    let mut inner = Vec::new();
+    let mut transposed = 0;
+    for &o in ops.iter() {
+        match find_transpose(eg, o) {
+            Some(b) => {
+                transposed += 1;
+                from.push(p::t(p::c(b)));
+                inner.push(p::c(b));
+            }
+            None if eg[o].data.symmetric => {
+                from.push(p::c(o));
+                inner.push(p::c(o));
+            }
+            None => return vec![],
+        }
+    }
+    if transposed < 2 {
+        return vec![];
+    }
+    let to = if is_mul {
+        inner.reverse();
+        p::t(p::mul(inner))
+    } else {
+        p::t(p::add(inner))
+    };
+    propose(Pat::node(node.clone(), from), to)
+}
+
+/// The `B` of a class holding `Bᵀ`.
+fn find_transpose(eg: &EG, id: Id) -> Option<Id> {
+    super::find_node(eg, id, |n| match n {
+        Math::Transpose(b) => Some(*b),
+        _ => None,
+    })
+}
+
+/// `tr(s A) = s tr(A)`, `tr(A / s) = tr(A) / s`, `tr(−A) = −tr(A)`,
+/// `tr(Iₖ) = k` for a literal order k, `tr(𝟙 M) = sum(M)`, and the trace of
+/// a scalar is the scalar.
+fn trace_scalar(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    let Math::App(Func::Tr, [x]) = node else {
+        return vec![];
+    };
+    if super::has_d(eg, *x) {
+        return vec![];
+    }
+    let tr = |a: Pat| p::tr(a);
     let mut out = Vec::new();
-    match node {
-        Math::Neg(a) => {
-            for inner in &eg[*a].nodes {
-                match inner {
-                    Math::Neg(b) => out.push(Proposal {
-                        from: p::neg(whole(inner)),
-                        to: p::c(*b),
-                    }),
-                    Math::Num(n) => out.push(Proposal {
-                        from: p::neg(whole(inner)),
-                        to: p::num(-n.0),
-                    }),
-                    _ => {}
-                }
+    if is_scalar(eg, *x) {
+        out.extend(propose(whole(node), p::c(*x)));
+    }
+    for inner in nodes(eg, *x) {
+        let to = match *inner {
+            Math::Scale([s, a]) if is_scalar(eg, s) => p::scale(p::c(s), tr(p::c(a))),
+            Math::Div([a, s]) => p::div(tr(p::c(a)), p::c(s)),
+            Math::Neg(a) => p::neg(tr(p::c(a))),
+            // tr(𝟙 M) = tr(M 𝟙) = sum(M), for 𝟙 of the shape of Mᵀ
+            Math::Mul(ref fs) if fs.len() == 2 => {
+                let ones = |c: Id| {
+                    super::find_node(eg, c, |n| matches!(n, Math::Ones(_)).then(|| whole(n)))
+                };
+                let (from, m) = match (ones(fs[0]), ones(fs[1])) {
+                    (Some(o), _) => (p::mul(vec![o, p::c(fs[1])]), fs[1]),
+                    (_, Some(o)) => (p::mul(vec![p::c(fs[0]), o]), fs[0]),
+                    _ => continue,
+                };
+                out.extend(propose(
+                    tr(from),
+                    p::op1(Math::App(Func::Sum, [Id::from(0)]), p::c(m)),
+                ));
+                continue;
             }
-        }
-        Math::Scale([s, a]) => {
-            // c (1 / s) = c / s, for a scalar c
-            if is_scalar(eg, *s) {
-                for inner in &eg[*a].nodes {
-                    if let Math::Div([one, d]) = inner
-                        && num(eg, *one) == Some(1.0)
+            Math::Identity(d) => match super::find_node(eg, d, |n| match n {
+                Math::Atom(crate::engine::lang::Atom::Lit(k)) => Some(*k),
+                _ => None,
+            }) {
+                Some(k) => p::num(k as f64),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.extend(propose(tr(whole(inner)), to));
+    }
+    out
+}
+
+/// A sign, a scalar multiple or a quotient inside a product goes in front:
+/// `A (−B) = −(A B)`, `A (s B) = s (A B)`, `A (B / s) = (A B) / s`, and a
+/// scalar factor of a product is a scalar multiple. (Products of scalars
+/// themselves are the business of `scalar-factors`.)
+fn signs(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+    if contains_itself(eg, id, node) {
+        return vec![];
+    }
+    let Math::Mul(fs) = node else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (i, &f) in fs.iter().enumerate() {
+        for inner in nodes(eg, f) {
+            let rebuilt = |x: Pat| {
+                p::mul(
+                    fs.iter()
+                        .enumerate()
+                        .map(|(j, &g)| if i == j { x.clone() } else { p::c(g) })
+                        .collect(),
+                )
+            };
+            let to = match inner {
+                Math::Neg(b) => p::neg(rebuilt(p::c(*b))),
+                Math::Scale([s, b]) => p::scale(p::c(*s), rebuilt(p::c(*b))),
+                Math::Div([b, s]) => p::div(rebuilt(p::c(*b)), p::c(*s)),
+                _ if is_scalar(eg, f) && fs.len() > 1 => {
+                    // A scalar factor of a product is a scalar multiple.
+                    let rest: Vec<Pat> = fs
+                        .iter()
+                        .enumerate()
+                        .filter(|&(j, _)| j != i)
+                        .map(|(_, &g)| p::c(g))
+                        .collect();
+                    if rest
+                        .iter()
+                        .all(|r| matches!(r, Pat::Class(c) if is_scalar(eg, *c)))
+                        && i == 0
                     {
-                        out.push(Proposal {
-                            from: p::scale(p::c(*s), whole(inner)),
-                            to: p::div(p::c(*s), p::c(*d)),
-                        });
+                        continue;
                     }
+                    p::scale(p::c(f), p::mul(rest))
                 }
-            }
-            match num(eg, *s) {
-                Some(1.0) => out.push(Proposal {
-                    from: whole(node),
-                    to: p::c(*a),
-                }),
-                Some(-1.0) => out.push(Proposal {
-                    from: whole(node),
-                    to: p::neg(p::c(*a)),
-                }),
-                Some(v) if v < 0.0 => out.push(Proposal {
-                    from: whole(node),
-                    to: p::neg(p::scale(p::num(-v), p::c(*a))),
-                }),
-                Some(0.0) => {
-                    if let Some(sh) = shape(eg, id) {
-                        out.push(Proposal {
-                            from: whole(node),
-                            to: zero_of(eg, sh),
-                        });
-                    }
-                }
-                _ => {}
-            }
-            // Numbers of two scalar factors multiply; a number goes in front.
-            // Not through a class that holds this node (`0 = 2·0`): each
-            // pass would add another product (2·2·0, 4·4·0, …) forever.
-            let through_itself = contains_itself(eg, id, node);
-            for inner in eg[*a].nodes.iter().filter(|_| !through_itself) {
-                match inner {
-                    Math::Scale([t, b]) => match (num(eg, *s), num(eg, *t)) {
-                        (Some(x), Some(y)) => out.push(Proposal {
-                            from: p::scale(p::c(*s), whole(inner)),
-                            to: p::scale(p::num(x * y), p::c(*b)),
-                        }),
-                        (None, Some(_)) => out.push(Proposal {
-                            from: p::scale(p::c(*s), whole(inner)),
-                            to: p::scale(p::c(*t), p::scale(p::c(*s), p::c(*b))),
-                        }),
-                        _ => {}
-                    },
-                    Math::Neg(b) => out.push(Proposal {
-                        from: p::scale(p::c(*s), whole(inner)),
-                        to: p::neg(p::scale(p::c(*s), p::c(*b))),
-                    }),
-                    _ => {}
-                }
-            }
-            // A scalar variable times a number: the number goes in front.
-            if is_scalar(eg, *a) && num(eg, *a).is_some() && num(eg, *s).is_none() {
-                out.push(Proposal {
-                    from: whole(node),
-                    to: p::scale(p::c(*a), p::c(*s)),
-                });
-            }
-        }
-        Math::Mul(fs) => {
-            for (i, &f) in fs.iter().enumerate() {
-                for inner in &eg[f].nodes {
-                    let rebuilt = |x: Pat| {
-                        p::mul(
-                            fs.iter()
-                                .enumerate()
-                                .map(|(j, &g)| if i == j { x.clone() } else { p::c(g) })
-                                .collect(),
-                        )
-                    };
-                    let to = match inner {
-                        Math::Neg(b) => p::neg(rebuilt(p::c(*b))),
-                        Math::Scale([s, b]) => p::scale(p::c(*s), rebuilt(p::c(*b))),
-                        Math::Div([b, s]) => p::div(rebuilt(p::c(*b)), p::c(*s)),
-                        _ if is_scalar(eg, f) && fs.len() > 1 => {
-                            // A scalar factor of a product is a scalar multiple.
-                            let rest: Vec<Pat> = fs
-                                .iter()
-                                .enumerate()
-                                .filter(|&(j, _)| j != i)
-                                .map(|(_, &g)| p::c(g))
-                                .collect();
-                            if rest
-                                .iter()
-                                .all(|r| matches!(r, Pat::Class(c) if is_scalar(eg, *c)))
-                                && i == 0
-                            {
-                                continue;
-                            }
-                            p::scale(p::c(f), p::mul(rest))
-                        }
-                        _ => continue,
-                    };
-                    let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
-                    kids[i] = whole(inner);
-                    out.push(Proposal {
-                        from: Pat::node(node.clone(), kids),
-                        to,
-                    });
-                }
-            }
-        }
-        Math::Had([a, b]) if is_scalar(eg, id) => {
+                _ => continue,
+            };
+            let mut kids: Vec<Pat> = fs.iter().map(|&g| p::c(g)).collect();
+            kids[i] = whole(inner);
             out.push(Proposal {
-                from: whole(node),
-                to: p::scale(p::c(*a), p::c(*b)),
+                from: Pat::node(node.clone(), kids),
+                to,
             });
         }
-        Math::Div([a, s]) => {
-            if num(eg, *s) == Some(1.0) {
-                out.push(Proposal {
-                    from: whole(node),
-                    to: p::c(*a),
-                });
-            }
-            for inner in &eg[*a].nodes {
-                if let Math::Neg(b) = inner {
-                    out.push(Proposal {
-                        from: p::div(whole(inner), p::c(*s)),
-                        to: p::neg(p::div(p::c(*b), p::c(*s))),
-                    });
-                }
-            }
-        }
-        _ => {}
     }
     out
 }
 
 /// Whether `node` of class `id` has `id` among its operands (`A` holding
-/// `A + B − B`): a true but useless equation that the rules below leave alone.
+/// `A + B − B`, or `X⁻¹ X A` once that product is known to be `A`): a true
+/// but useless equation that the rules leave alone, since rebuilding it
+/// (transposing it, splicing it into a product) makes ever longer terms.
 pub(super) fn contains_itself(eg: &EG, id: Id, node: &Math) -> bool {
     let id = eg.find(id);
     node.children().iter().any(|&c| eg.find(c) == id)
+}
+
+/// Whether a product `nested` in class `id` may stand for the class in
+/// another product: not when the class is also a leaf, a power, an inverse
+/// or a function value, since `X⁻¹ = X X⁻²` (true once known) spliced into
+/// every product holding `X⁻¹` grows them without end; except the inverse
+/// of a product written as the product of inverses, `(AB)⁻¹ = B⁻¹A⁻¹`
+/// (or of their transposes, `(AB)⁻ᵀ = A⁻ᵀB⁻ᵀ`).
+pub(super) fn spliceable(eg: &EG, id: Id, nested: &[Id]) -> bool {
+    let inverse = |g: Id| eg[g].nodes.iter().any(|n| matches!(n, Math::Inv(_)));
+    let inverse_or_transposed = |g: Id| {
+        inverse(g)
+            || eg[g]
+                .nodes
+                .iter()
+                .any(|n| matches!(n, Math::Transpose(b) if inverse(*b)))
+    };
+    !atomic(eg, id, 2) || nested.iter().all(|&g| inverse_or_transposed(g))
+}
+
+/// Whether class `id` is a leaf, a power, an inverse, a function value, or
+/// the transpose of one (looking `depth` transposes deep).
+fn atomic(eg: &EG, id: Id, depth: usize) -> bool {
+    eg[id].nodes.iter().any(|n| match n {
+        Math::Atom(_)
+        | Math::Identity(_)
+        | Math::Inv(_)
+        | Math::Pow(_)
+        | Math::Ones(_)
+        | Math::Zero(_)
+        | Math::Num(_)
+        | Math::App(..) => true,
+        Math::Transpose(b) => depth > 0 && atomic(eg, *b, depth - 1),
+        _ => false,
+    })
+}
+
+/// The nodes of class `id` that do not contain their own class.
+pub(super) fn nodes(eg: &EG, id: Id) -> impl Iterator<Item = &Math> {
+    eg[id]
+        .nodes
+        .iter()
+        .filter(move |n| !contains_itself(eg, id, n))
 }
 
 /// (A + B) + C = A + B + C and (AB)C = ABC, for nested nodes that contain
@@ -315,7 +368,7 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     };
     for (i, &f) in fs.iter().enumerate() {
         let fc = eg.find(f);
-        for inner in &eg[f].nodes {
+        for inner in nodes(eg, f) {
             let nested = match (inner, is_mul) {
                 (Math::Mul(gs), true) | (Math::Add(gs), false) => gs,
                 _ => continue,
@@ -323,6 +376,7 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
             if nested
                 .iter()
                 .any(|&g| matches!(eg.find(g), x if x == fc || x == id))
+                || (is_mul && !spliceable(eg, f, nested))
             {
                 continue;
             }
@@ -339,6 +393,19 @@ fn flatten(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         }
     }
     vec![]
+}
+
+/// An outer product `x yᵀ` of two columns in class `id`: the structure and
+/// the classes of `x` and `y`.
+fn outer(eg: &EG, id: Id) -> Option<(Pat, Id, Id)> {
+    let column = |c: Id| shape(eg, c).is_some_and(|s| s.cols.is_one() && !s.rows.is_one());
+    eg[id].nodes.iter().find_map(|n| match n {
+        Math::Mul(fs) if fs.len() == 2 && column(fs[0]) => {
+            let y = find_transpose(eg, fs[1]).filter(|&y| column(y))?;
+            Some((p::mul(vec![p::c(fs[0]), p::t(p::c(y))]), fs[0], y))
+        }
+        _ => None,
+    })
 }
 
 fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
@@ -390,6 +457,10 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
                 return propose(whole(node), zero_of(eg, s));
             }
         }
+        // diag(x yᵀ) = x ⊙ y for columns x, y
+        Math::App(Func::Diag, [a]) if let Some((from, x, y)) = outer(eg, *a) => {
+            return propose(p::op1(node.clone(), from), p::had(p::c(x), p::c(y)));
+        }
         // diag(𝟙ₙₓₙ) = diag(Iₙ) = 𝟙ₙ;  diag(𝟙ₙ) = Iₙ
         Math::App(Func::Diag, [a]) => {
             let Some(s) = shape(eg, *a) else {
@@ -423,84 +494,18 @@ fn units(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     vec![]
 }
 
-/// A term as (numeric coefficient, base class): `3 A` is (3, A), `−A` is
-/// (−1, A). On a cycle (`A` and `−(−A)` in one class) the base is the class
-/// of the cycle with the smallest id, so that every term of the cycle names
-/// the same base.
-fn coefficient(eg: &EG, id: Id) -> (f64, Id) {
-    let mut path: Vec<(Id, f64)> = Vec::new();
-    let (mut at, mut c) = (eg.find(id), 1.0);
-    loop {
-        if let Some(i) = path.iter().position(|(x, _)| *x == at) {
-            let &(base, k) = path[i..]
-                .iter()
-                .min_by_key(|(x, _)| *x)
-                .expect("a cycle has a class");
-            return (k, base);
-        }
-        path.push((at, c));
-        let step = eg[at].nodes.iter().find_map(|n| match n {
-            Math::Neg(a) => Some((-1.0, *a)),
-            Math::Scale([s, a]) => num(eg, *s).map(|v| (v, *a)),
-            _ => None,
-        });
-        match step {
-            Some((k, next)) if path.len() < 64 => {
-                c *= k;
-                at = eg.find(next);
-            }
-            _ => return (c, at),
-        }
-    }
-}
-
-/// 2A + 3A = 5A, A − A = 0.
-fn like_terms(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
+fn factor(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     if contains_itself(eg, id, node) {
         return vec![];
     }
     let Math::Add(ts) = node else { return vec![] };
-    let terms: Vec<(f64, Id)> = ts.iter().map(|&t| coefficient(eg, t)).collect();
-    let mut bases: Vec<(Id, f64)> = Vec::new();
-    for &(c, b) in &terms {
-        match bases.iter_mut().find(|(x, _)| *x == b) {
-            Some((_, acc)) => *acc += c,
-            None => bases.push((b, c)),
-        }
-    }
-    if bases.len() == terms.len() {
-        return vec![];
-    }
-    let parts: Vec<Pat> = bases
-        .into_iter()
-        .filter(|&(_, c)| c != 0.0)
-        .map(|(b, c)| match c {
-            1.0 => p::c(b),
-            -1.0 => p::neg(p::c(b)),
-            c if c < 0.0 => p::neg(p::scale(p::num(-c), p::c(b))),
-            c => p::scale(p::num(c), p::c(b)),
-        })
-        .collect();
-    let to = if parts.is_empty() {
-        match shape(eg, id) {
-            Some(s) => zero_of(eg, s),
-            None => return vec![],
-        }
-    } else {
-        p::add(parts)
-    };
-    vec![Proposal {
-        from: whole(node),
-        to,
-    }]
-}
-
-fn factor(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Add(ts) = node else { return vec![] };
     if ts.len() < 2 {
         return vec![];
     }
-    let chains: Option<Vec<Vec<Id>>> = ts.iter().map(|&t| chain_of(eg, t)).collect();
+    let chains: Option<Vec<Vec<Id>>> = ts
+        .iter()
+        .map(|&t| chain_of(eg, t).filter(|fs| spliceable(eg, t, fs)))
+        .collect();
     let Some(chains) = chains else { return vec![] };
     let mut out = Vec::new();
     // A common last factor: P₁ X + P₂ X = (P₁ + P₂) X
@@ -546,23 +551,4 @@ fn factor(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
         });
     }
     out
-}
-
-fn power(eg: &EG, _id: Id, node: &Math) -> Vec<Proposal> {
-    let Math::Mul(fs) = node else { return vec![] };
-    let mut i = 0;
-    while i < fs.len() {
-        let mut j = i + 1;
-        while j < fs.len() && eg.find(fs[j]) == eg.find(fs[i]) {
-            j += 1;
-        }
-        if j - i >= 2 {
-            let mut to: Vec<Pat> = fs[..i].iter().map(|&f| p::c(f)).collect();
-            to.push(p::pow(p::c(fs[i]), (j - i) as i64));
-            to.extend(fs[j..].iter().map(|&f| p::c(f)));
-            return propose(whole(node), p::mul(to));
-        }
-        i = j;
-    }
-    vec![]
 }
