@@ -22,6 +22,14 @@ impl Number {
     pub fn value(self) -> f64 {
         self.0
     }
+
+    /// Mantissa and exponent of a number shown in scientific notation
+    /// (`4.4e68` is `("4.4", "68")`); `None` for a number shown plainly.
+    pub fn scientific(self) -> Option<(String, String)> {
+        let shown = self.to_string();
+        let (m, e) = shown.split_once('e')?;
+        Some((m.to_string(), e.to_string()))
+    }
 }
 
 impl PartialEq for Number {
@@ -50,6 +58,9 @@ impl fmt::Display for Number {
         let v = self.0;
         if v.fract() == 0.0 && v.abs() < 1e15 {
             write!(f, "{}", v as i64)
+        } else if v != 0.0 && !(1e-6..1e16).contains(&v.abs()) {
+            // `1e-200`, `4.4e68`: the shortest form that reads back exactly.
+            write!(f, "{v:e}")
         } else {
             write!(f, "{v}")
         }

@@ -20,6 +20,11 @@
 //!   differences (steps h and h/2) no longer counts against a gradient.
 //! - `grad_crash_function_named_G`: `L(Q G(…))` used `G`, the name of ∂L/∂Y,
 //!   for a function; it is now refused with the span of the clash.
+//! - `grad_crash_tiny_fraction`: `sum(4…4⁻¹ 4…4ᵀ 4…4⁻¹ 4…4 diag(X))`, where
+//!   collecting numbers read `(4.4e68)⁻¹` as the fraction 0/2 and the
+//!   gradient folded to 0 (the check caught it); a fraction's numerator is
+//!   now compared relative to itself and never 0, and a product of numbers
+//!   that underflows or overflows is left as written.
 
 use std::path::Path;
 

@@ -63,6 +63,11 @@ fn prec(t: &Term) -> Prec {
         }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
+        Term::Num(n) => match n.scientific() {
+            Some((m, _)) if m == "1" => Prec::Postfix,
+            Some(_) => Prec::Product,
+            None => Prec::Atom,
+        },
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
         Term::Kron(..) => Prec::Kron,
         _ => Prec::Atom,
@@ -93,7 +98,12 @@ fn write(t: &Term, out: &mut String) {
         }
         Term::Commutation(m, n) => out.push_str(&format!("K_{{{m},{n}}}")),
         Term::Var(n) => out.push_str(&name(n)),
-        Term::Num(n) => out.push_str(&n.to_string()),
+        Term::Num(n) => match n.scientific() {
+            Some((m, e)) if m == "1" => out.push_str(&format!("10^{{{e}}}")),
+            Some((m, e)) if m == "-1" => out.push_str(&format!("-10^{{{e}}}")),
+            Some((m, e)) => out.push_str(&format!("{m} \\cdot 10^{{{e}}}")),
+            None => out.push_str(&n.to_string()),
+        },
         Term::Identity(_) => out.push('I'),
         Term::Ones(_) => out.push_str("\\mathbf{1}"),
         Term::Zero(_) => out.push('0'),

@@ -173,6 +173,11 @@ fn prec(t: &Term) -> Prec {
         }
         Term::Neg(_) => Prec::Unary,
         Term::Num(n) if n.0 < 0.0 => Prec::Unary,
+        Term::Num(n) => match n.scientific() {
+            Some((m, _)) if m == "1" => Prec::Postfix,
+            Some(_) => Prec::Product,
+            None => Prec::Atom,
+        },
         Term::Transpose(_) | Term::Inverse(_) | Term::Pow(..) | Term::EPow(..) => Prec::Postfix,
         _ => Prec::Atom,
     }
@@ -222,7 +227,18 @@ fn write(t: &Term, out: &mut String) {
             mo(","),
             mi(&n.to_string())
         )),
-        Term::Num(n) => out.push_str(&number(&n.to_string())),
+        Term::Num(n) => match n.scientific() {
+            // `4.4 · 10⁶⁸`, not `4.4e68`.
+            Some((m, e)) => {
+                let power = format!("<msup><mn>10</mn>{}</msup>", number(&e));
+                if m == "1" {
+                    out.push_str(&power);
+                } else {
+                    out.push_str(&mrow(&format!("{}{}{power}", number(&m), mo("·"))));
+                }
+            }
+            None => out.push_str(&number(&n.to_string())),
+        },
         Term::Identity(_) => out.push_str(&mi("I")),
         Term::Ones(_) => out.push_str(&mi("𝟙")),
         Term::Zero(_) => out.push_str("<mn>0</mn>"),

@@ -41,6 +41,10 @@ pub struct Factors {
     pub scalars: Vec<(Id, f64)>,
     /// Matrix factors under `⊙` by class, with exponents.
     pub elems: Vec<(Id, f64)>,
+    /// Whether folding the numbers lost their value: a product of nonzero
+    /// numbers that rounds to 0, to a subnormal or to infinity (`(4e68)⁻¹¹`)
+    /// is left as written, since the folded number would not equal it.
+    pub lossy: bool,
 }
 
 impl Factors {
@@ -103,6 +107,9 @@ fn walk(eg: &EG, id: Id, e: f64, path: &mut Vec<Id>, acc: &mut Factors) -> Optio
             return None;
         }
         acc.coef *= v.powf(e);
+        if v != 0.0 && !acc.coef.is_normal() {
+            acc.lossy = true;
+        }
         return Some(p::num(v));
     }
     let scalar = is_scalar(eg, c);
@@ -202,8 +209,11 @@ fn fraction(a: f64) -> (f64, f64) {
     }
     for q in 2..=16 {
         let n = a * f64::from(q);
-        if (n - n.round()).abs() < 1e-9 * n.abs().max(1.0) {
-            return (n.round(), f64::from(q));
+        let r = n.round();
+        // Relative to the numerator, which is not 0: a tiny number such as
+        // `(4e68)⁻¹` is not the fraction 0/2.
+        if r != 0.0 && (n - r).abs() < 1e-9 * r.abs() {
+            return (r, f64::from(q));
         }
     }
     (a, 1.0)
@@ -306,6 +316,9 @@ fn canonical(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
     let Some(from) = through(eg, node, 1.0, &mut vec![c], &mut acc) else {
         return vec![];
     };
+    if acc.lossy {
+        return vec![];
+    }
     propose(from, build(eg, &acc, sh))
 }
 
@@ -435,4 +448,24 @@ pub fn common_matrix(eg: &EG, id: Id, node: &Math) -> Vec<Proposal> {
         })
         .collect();
     propose(p::add(froms), p::add(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fraction;
+
+    #[test]
+    fn simple_fractions_are_found() {
+        assert_eq!(fraction(0.5), (1.0, 2.0));
+        assert_eq!(fraction(1.5), (3.0, 2.0));
+        assert_eq!(fraction(-2.0 / 3.0), (-2.0, 3.0));
+        assert_eq!(fraction(7.0), (7.0, 1.0));
+    }
+
+    #[test]
+    fn tiny_numbers_are_not_zero_fractions() {
+        let a = 1.0 / 4.4e68;
+        assert_eq!(fraction(a), (a, 1.0));
+        assert_eq!(fraction(1e-12), (1e-12, 1.0));
+    }
 }
