@@ -784,6 +784,9 @@ impl Checker<'_> {
                         );
                         return Err(self.error(span, &message, &format!("{a} and {b}"), None));
                     }
+                    if *op == ProductOp::ElemDiv {
+                        self.nonzero(&t.term, e.span, "divides by")?;
+                    }
                     let (a, b) = (Box::new(acc.term), Box::new(t.term));
                     let term = if *op == ProductOp::Hadamard {
                         Term::Hadamard(a, b)
@@ -806,6 +809,7 @@ impl Checker<'_> {
                             Some("use ./ for elementwise division, or multiply by the inverse"),
                         ));
                     }
+                    self.nonzero(&t.term, e.span, "divides by")?;
                     let term = Term::Div(Box::new(acc.term), Box::new(t.term));
                     self.typed(term, acc.shape, acc.depth.max(t.depth) + 1, span)?
                 }
@@ -906,8 +910,34 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Refuses an operation on a literal zero that is defined nowhere
+    /// (`A / 0`, `0⁻¹`): no point could check its gradient.
+    fn nonzero(&self, t: &Term, span: Span, what: &str) -> Result<()> {
+        fn zero(t: &Term) -> bool {
+            match t {
+                Term::Num(n) => n.0 == 0.0,
+                Term::Zero(_) => true,
+                Term::Neg(a) | Term::Transpose(a) => zero(a),
+                Term::Scale(a, b) | Term::Hadamard(a, b) => zero(a) || zero(b),
+                Term::Mul(fs) => fs.iter().any(zero),
+                _ => false,
+            }
+        }
+        if !zero(t) {
+            return Ok(());
+        }
+        let message = format!(
+            "this {what} zero: {} is 0, so the expression is defined nowhere",
+            self.text(span)
+        );
+        Err(self.error(span, &message, "zero", None))
+    }
+
     fn power(&mut self, t: Typed, k: i64, arg_span: Span, span: Span) -> Result<Typed> {
         let depth = t.depth + 1;
+        if k < 0 {
+            self.nonzero(&t.term, arg_span, "inverts")?;
+        }
         if self.is_scalar(t.shape) {
             return self.typed(Term::Pow(Box::new(t.term), k), t.shape, depth, span);
         }

@@ -54,7 +54,11 @@ fn allowed(e: &Error) -> bool {
         | Error::Limit { .. }
         | Error::Usage(_)
         | Error::TooComplex { .. }
-        | Error::OutputTooLarge { .. } => true,
+        | Error::OutputTooLarge { .. }
+        // No usable point for the check (the input is defined nowhere near
+        // the points drawn, `log(X ./ (0 Y))`): reported as unverified, with
+        // what to do, and the gradient is not printed.
+        | Error::Unverified { .. } => true,
         Error::Numeric(n) => {
             n.is_domain()
                 || matches!(n, EvalError::TooLarge { .. })
