@@ -90,5 +90,6 @@ class LimitError(Error):
 
 class CheckError(Error):
     """A derived gradient failed its numeric check against finite
-    differences, or could not be evaluated; matdiff never returns such a
+    differences, could not be evaluated, or could not be verified at any
+    random point (``kind == "unverified"``); matdiff never returns such a
     gradient."""

@@ -119,7 +119,9 @@ fn raise(py: Python<'_>, failure: Failure, texts: &[&str]) -> PyResult<PyErr> {
                 | Error::TooComplex { .. }
                 | Error::OutputTooLarge { .. }
                 | Error::InputTooLarge { .. } => "LimitError",
-                Error::CheckFailed { .. } | Error::Numeric(_) => "CheckError",
+                Error::CheckFailed { .. } | Error::Numeric(_) | Error::Unverified { .. } => {
+                    "CheckError"
+                }
             };
             kwargs.set_item("kind", kind(&e))?;
             kwargs.set_item("exit_code", e.exit_code())?;
@@ -149,6 +151,7 @@ fn kind(e: &Error) -> &'static str {
         Error::Numeric(_) => "numeric",
         Error::TooComplex { .. } => "too_complex",
         Error::OutputTooLarge { .. } => "output_too_large",
+        Error::Unverified { .. } => "unverified",
     }
 }
 
@@ -201,6 +204,7 @@ fn dim(d: &Dim) -> Value {
     match d {
         Dim::Lit(n) => Value::from(*n),
         Dim::Sym(s) => Value::from(s.as_str()),
+        Dim::Prod(_) => Value::from(d.to_string()),
     }
 }
 

@@ -173,7 +173,7 @@ def test_methods_components_and_both():
     np.testing.assert_allclose(c.gradients["X"].numpy()(X=X, W=W, B=B, G=G), G @ W.T)
     both = matdiff.grad("tr(AXB)", method="both")
     assert both.agree is True
-    assert both.gradients["X"].steps[-1].rule == "identification"
+    assert "identification" in [s.rule for s in both.gradients["X"].steps]
     assert "both methods agree" in both.text
     # LaTeX and code of the half by the matrix differential.
     assert both.latex.startswith("\\begin{align*}")

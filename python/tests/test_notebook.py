@@ -21,7 +21,7 @@ def test_notebook_code_trains_a_classifier():
         exec(compile(src, f"{NOTEBOOK.name} cell {i}", "exec"), scope)  # noqa: S102
     assert scope["accuracy"] > 0.9
     assert scope["history"][-1] < 0.5 * scope["history"][0]
-    assert scope["g"].text == "Xᵀ σ(X w) − Xᵀ y"
+    assert scope["g"].text == "Xᵀ (σ(X w) − y)"
 
 
 def test_notebook_executes_in_jupyter():
