@@ -2,8 +2,9 @@
 //! median wall time over repeated runs, output size, and peak memory (from
 //! `/usr/bin/time -f %M` when it is installed). Families: every public case,
 //! chains `tr(A1 … An X)` and networks of `k` tanh layers, with the numeric
-//! check on (the default) for the public cases and off for the families
-//! (whose symbolic sizes it would draw at random).
+//! check on (the default) for the public cases, off and on for the families
+//! (the check draws their symbolic sizes at random from the fixed seed), and
+//! `matdiff --version` alone, the start-up under every other time.
 //!
 //! Run with `cargo bench --bench process`; `MATDIFF_RUNS` sets the runs per
 //! input (default 21).
@@ -113,6 +114,10 @@ fn main() {
         .unwrap_or(21);
     println!("matdiff grad … --format json, {runs} runs per input (median)");
 
+    // Start-up alone: the floor under every whole-process time.
+    let version = measure("matdiff --version", &["--version".to_string()], runs);
+    print("start-up", &[version]);
+
     match families::cases() {
         Ok(cases) => {
             let rows: Vec<Row> = cases
@@ -138,30 +143,50 @@ fn main() {
     }
 
     let x = vec!["X".to_string()];
-    let rows: Vec<Row> = families::admitted("chain", &[8, 32, 128, 256], families::chain, &x)
-        .into_iter()
-        .map(|n| {
-            measure(
-                &format!("chain {n}"),
-                &args(&families::chain(n), &[], &x, false),
-                runs,
-            )
-        })
-        .collect();
-    print("chains tr(A1 … An X), ∂/∂X (--no-check)", &rows);
+    let chains = families::admitted("chain", &[8, 32, 128, 256], families::chain, &x);
+    for check in [false, true] {
+        let rows: Vec<Row> = chains
+            .iter()
+            .map(|&n| {
+                measure(
+                    &format!("chain {n}"),
+                    &args(&families::chain(n), &[], &x, check),
+                    runs,
+                )
+            })
+            .collect();
+        print(
+            &format!("chains tr(A1 … An X), ∂/∂X ({})", checked(check)),
+            &rows,
+        );
+    }
 
-    let rows: Vec<Row> = families::admitted("network", &[1, 4, 16, 64], families::network, &[])
-        .into_iter()
-        .map(|k| {
-            measure(
-                &format!("network {k}"),
-                &args(&families::network(k), &[], &[], false),
-                runs,
-            )
-        })
-        .collect();
-    print(
-        "networks of k tanh layers, every gradient (--no-check)",
-        &rows,
-    );
+    let networks = families::admitted("network", &[1, 4, 16, 64], families::network, &[]);
+    for check in [false, true] {
+        let rows: Vec<Row> = networks
+            .iter()
+            .map(|&k| {
+                measure(
+                    &format!("network {k}"),
+                    &args(&families::network(k), &[], &[], check),
+                    runs,
+                )
+            })
+            .collect();
+        print(
+            &format!(
+                "networks of k tanh layers, every gradient ({})",
+                checked(check)
+            ),
+            &rows,
+        );
+    }
+}
+
+fn checked(check: bool) -> &'static str {
+    if check {
+        "numeric check on"
+    } else {
+        "--no-check"
+    }
 }

@@ -38,6 +38,8 @@ pub const SPREAD_SLACK: f64 = 4.0;
 /// Below this Frobenius norm both gradients count as zero, and their absolute
 /// difference is reported instead of a relative one.
 pub const ZERO_NORM: f64 = 1e-8;
+/// Random directions compared at each point after the first.
+pub const DIRECTIONS: usize = 2;
 /// The most entries a variable may have for finite differences (four
 /// evaluations of f per entry).
 pub const MAX_ENTRIES: usize = 4096;
@@ -69,6 +71,13 @@ impl CheckReport {
 /// Compares the derived gradient `grad` of the scalar `f` with respect to
 /// `wrt` with Richardson-extrapolated central differences of `f`, at `trials`
 /// random points drawn by [`sample`] from `seed`.
+///
+/// At the first point every entry is its own direction (every entry of the
+/// gradient is compared). At each further point, drawn at new sizes, the
+/// derivative along [`DIRECTIONS`] random directions V is compared with
+/// tr(Gᵀ V): a gradient off by E fails there unless tr(Eᵀ V) vanishes for
+/// each V, which for Gaussian V happens with probability 0, and the cost is
+/// four evaluations of f per direction instead of four per entry.
 ///
 /// Evaluation errors are returned as errors; a wrong gradient is a report
 /// whose [`CheckReport::passed`] is false.
@@ -156,7 +165,9 @@ pub fn check_gradient_with(
                 // measured against that resolution when the gradient is below it.
                 let h = STEP * x0.amax().max(1.0);
                 let noise = 100.0 * f64::EPSILON * (y.amax() + 1.0) / h;
-                let (analytic, numeric) = if symmetric {
+                let (analytic, numeric) = if trial > 0 {
+                    along_random_directions(f, wrt, v, &x0, &g, symmetric, noise, (seed, trial))?
+                } else if symmetric {
                     (
                         symmetric_directions(&g)?,
                         symmetric_differences(f, wrt, v, &x0, noise)?,
@@ -269,12 +280,50 @@ fn differences(
 ) -> Result<(Matrix, Matrix), EvalError> {
     let mut out = Matrix::zeros(x0.nrows(), x0.ncols());
     let mut spread = Matrix::zeros(x0.nrows(), x0.ncols());
+    let mut point = vals.clone();
     for i in 0..x0.nrows() {
         for j in 0..x0.ncols() {
-            (out[(i, j)], spread[(i, j)]) = directional(f, wrt, vals, x0, &[(i, j)], noise)?;
+            let along = Direction::Entries(&[(i, j)]);
+            (out[(i, j)], spread[(i, j)]) = directional(f, wrt, &mut point, x0, along, noise)?;
         }
     }
     Ok((out, spread))
+}
+
+/// The derivatives of f along [`DIRECTIONS`] random directions (symmetric
+/// ones for a symmetric variable), as a 1×k row, with what the gradient `g`
+/// predicts for them, tr(gᵀ V). The directions are drawn from `seed` and
+/// the trial, apart from the point's own stream.
+#[allow(clippy::too_many_arguments)]
+fn along_random_directions(
+    f: &Term,
+    wrt: &str,
+    vals: &Values,
+    x0: &Matrix,
+    g: &Matrix,
+    symmetric: bool,
+    noise: f64,
+    (seed, trial): (u64, u32),
+) -> Result<(Matrix, (Matrix, Matrix)), EvalError> {
+    let mut point = vals.clone();
+    let mut analytic = Matrix::zeros(1, DIRECTIONS);
+    let mut numeric = Matrix::zeros(1, DIRECTIONS);
+    let mut spread = Matrix::zeros(1, DIRECTIONS);
+    for k in 0..DIRECTIONS {
+        let stream = (1 << 48) + (u64::from(trial) << 8) + k as u64;
+        let mut v = super::sample::direction(x0.shape(), seed, stream);
+        if symmetric {
+            v = (&v + v.transpose()) * 0.5;
+        }
+        let size = v.amax();
+        if size > 0.0 {
+            v /= size;
+        }
+        analytic[(0, k)] = g.dot(&v);
+        let along = Direction::Matrix(&v);
+        (numeric[(0, k)], spread[(0, k)]) = directional(f, wrt, &mut point, x0, along, noise)?;
+    }
+    Ok((analytic, (numeric, spread)))
 }
 
 /// The derivative of f along E_ij + E_ji (E_ii on the diagonal), for a
@@ -289,13 +338,15 @@ fn symmetric_differences(
     let n = square_size(x0)?;
     let mut out = Matrix::zeros(n, n);
     let mut spread = Matrix::zeros(n, n);
+    let mut point = vals.clone();
     for i in 0..n {
         for j in i..n {
-            let (d, e) = if i == j {
-                directional(f, wrt, vals, x0, &[(i, i)], noise)?
+            let along = if i == j {
+                Direction::Entries(&[(i, i)])
             } else {
-                directional(f, wrt, vals, x0, &[(i, j), (j, i)], noise)?
+                Direction::Entries(&[(i, j), (j, i)])
             };
+            let (d, e) = directional(f, wrt, &mut point, x0, along, noise)?;
             out[(i, j)] = d;
             out[(j, i)] = d;
             spread[(i, j)] = e;
@@ -329,30 +380,53 @@ fn square_size(m: &Matrix) -> Result<usize, EvalError> {
     }
 }
 
-/// The derivative of f at x0 along the direction with ones at `entries`:
-/// central differences with steps h and h/2, combined as (4 d₂ − d₁)/3 to
-/// cancel the h² error term, with |d₂ − d₁| as a measure of its error. When
-/// the two differences disagree by more than
-/// [`SETTLE`] of their size (beyond the rounding `noise`), the point lies
-/// too close to a singularity for differences to judge a gradient there.
+/// A direction in which to differentiate: ones at some entries, or a
+/// matrix (of largest entry 1).
+#[derive(Clone, Copy)]
+enum Direction<'a> {
+    Entries(&'a [(usize, usize)]),
+    Matrix(&'a Matrix),
+}
+
+/// The derivative of f at x0 along a direction: central differences with
+/// steps h and h/2, combined as (4 d₂ − d₁)/3 to cancel the h² error term,
+/// with |d₂ − d₁| as a measure of its error. When the two differences
+/// disagree by more than [`SETTLE`] of their size (beyond the rounding
+/// `noise`), the point lies too close to a singularity for differences to
+/// judge a gradient there. `point` is the point with `wrt` at x0, moved
+/// for each evaluation and left at x0.
 fn directional(
     f: &Term,
     wrt: &str,
-    vals: &Values,
+    point: &mut Values,
     x0: &Matrix,
-    entries: &[(usize, usize)],
+    along: Direction,
     noise: f64,
 ) -> Result<(f64, f64), EvalError> {
-    let scale = entries.iter().map(|&e| x0[e].abs()).fold(1.0_f64, f64::max);
+    let scale = match along {
+        Direction::Entries(entries) => entries.iter().map(|&e| x0[e].abs()).fold(1.0_f64, f64::max),
+        Direction::Matrix(_) => x0.amax().max(1.0),
+    };
     let h = STEP * scale;
-    let mut point = vals.clone();
     let mut at = |t: f64| -> Result<f64, EvalError> {
-        let mut x = x0.clone();
-        for &e in entries {
-            x[e] += t;
+        let x = point
+            .vars
+            .get_mut(wrt)
+            .ok_or_else(|| EvalError::UnboundVariable(wrt.to_string()))?;
+        x.copy_from(x0);
+        match along {
+            Direction::Entries(entries) => {
+                for &e in entries {
+                    x[e] += t;
+                }
+            }
+            Direction::Matrix(v) => x.zip_apply(v, |a, b| *a += t * b),
         }
-        point.set(wrt, x);
-        Ok(eval(f, &point)?[(0, 0)])
+        let y = eval(f, point);
+        if let Some(x) = point.vars.get_mut(wrt) {
+            x.copy_from(x0);
+        }
+        Ok(y?[(0, 0)])
     };
     let d1 = (at(h)? - at(-h)?) / (2.0 * h);
     let d2 = (at(h / 2.0)? - at(-h / 2.0)?) / h;
@@ -377,5 +451,59 @@ mod tests {
         assert!(relative_error(&one, &zero) > 1e11);
         assert!(relative_error(&zero, &one) == 1.0);
         assert!(relative_error(&(&one * 1.5), &one) == 0.5);
+    }
+
+    /// f = tr(A X) at a random point, the point, X there and A there.
+    fn trace_of_ax(symmetric: bool) -> (Term, Values, Matrix, Matrix) {
+        let x = if symmetric { "X: sym n×n" } else { "X: n×n" };
+        let p = crate::check::check("tr(A X)", &[x.to_string()]).unwrap();
+        let vals = sample(&[&p.term], &p.env, 7, 0).unwrap();
+        let (a, x0) = (
+            vals.get("A").unwrap().clone(),
+            vals.get("X").unwrap().clone(),
+        );
+        (p.term, vals, x0, a)
+    }
+
+    #[test]
+    fn random_directions_see_a_right_gradient_and_miss_no_wrong_entry() {
+        for symmetric in [false, true] {
+            let (f, vals, x0, a) = trace_of_ax(symmetric);
+            // ∂ tr(AX)/∂X = Aᵀ; for a symmetric X its symmetric part.
+            let mut right = a.transpose();
+            if symmetric {
+                right = (&right + right.transpose()) * 0.5;
+            }
+            let (analytic, (numeric, _)) =
+                along_random_directions(&f, "X", &vals, &x0, &right, symmetric, 0.0, (1, 1))
+                    .unwrap();
+            assert_eq!(analytic.len(), DIRECTIONS);
+            assert!(
+                relative_error(&analytic, &numeric) < 1e-8,
+                "{analytic} {numeric}"
+            );
+            // Off by 0.1 in any one entry (both mirror entries when symmetric).
+            for i in 0..x0.nrows() {
+                for j in 0..x0.ncols() {
+                    let mut wrong = right.clone();
+                    wrong[(i, j)] += 0.1;
+                    if symmetric && i != j {
+                        wrong[(j, i)] += 0.1;
+                    }
+                    let (analytic, (numeric, _)) = along_random_directions(
+                        &f,
+                        "X",
+                        &vals,
+                        &x0,
+                        &wrong,
+                        symmetric,
+                        0.0,
+                        (1, 1),
+                    )
+                    .unwrap();
+                    assert!(relative_error(&analytic, &numeric) > 1e-4, "({i}, {j})");
+                }
+            }
+        }
     }
 }

@@ -276,6 +276,14 @@ fn insert_shape(dims: &mut BTreeSet<Dim>, s: &Shape) {
     dims.insert(s.cols.clone());
 }
 
+/// A matrix of standard normal entries from its own stream of `seed`: a
+/// direction for the numeric check.
+pub(crate) fn direction((r, c): (usize, usize), seed: u64, stream: u64) -> Matrix {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    normal((r, c), &mut rng)
+}
+
 /// One standard normal number (Box–Muller; `rand` itself has no normal law).
 fn standard_normal(rng: &mut ChaCha8Rng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
