@@ -51,6 +51,8 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
         .iter()
         .map(|s| json!({"text": equation(s, style), "latex": latex::equation(s), "rule": s.rule.to_string()}))
         .collect();
+    let numpy_code = numpy::WithBindings::new(&der.bindings, &p.env, Lib::Numpy);
+    let torch_code = numpy::WithBindings::new(&der.bindings, &p.env, Lib::Torch);
     let gradients: Vec<Value> = der
         .gradients
         .iter()
@@ -70,8 +72,8 @@ pub fn render(der: &Derivation, check: Option<&Check>) -> Value {
                 "shape": shape(&g.shape),
                 "text": text::show(&g.result, style),
                 "latex": latex::show(&g.result),
-                "numpy": numpy::gradient_code(g, &der.bindings, &p.env, Lib::Numpy),
-                "torch": numpy::gradient_code(g, &der.bindings, &p.env, Lib::Torch),
+                "numpy": numpy::gradient_code(g, &numpy_code, &p.env, Lib::Numpy),
+                "torch": numpy::gradient_code(g, &torch_code, &p.env, Lib::Torch),
                 "steps": steps,
             })
         })

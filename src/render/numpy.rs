@@ -1,7 +1,7 @@
 //! Terms as NumPy and PyTorch expressions over the variable names, and
 //! whole Python functions with common subexpressions bound once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::engine::{Derivation, Gradient};
 use crate::registry::{Code, PyPrec};
@@ -31,21 +31,54 @@ enum Prec {
 
 /// The Python expression of `t`, for variables bound to arrays of the shapes in `env`.
 pub fn code(t: &Term, env: &Env, lib: Lib) -> String {
-    code_hiding(t, env, lib, &[])
+    code_reading(t, env, lib, &Readable::new(env, &[]))
 }
 
-/// [`code`], reading no sizes from the `hidden` names (intermediates that
-/// the code computes, which may not exist yet where a size is needed).
-fn code_hiding(t: &Term, env: &Env, lib: Lib, hidden: &[String]) -> String {
+/// [`code`], reading sizes only from the variables `readable` lists.
+fn code_reading(t: &Term, env: &Env, lib: Lib, readable: &Readable) -> String {
     let names = HashMap::new();
     Writer {
         env,
         lib,
         names: &names,
-        hidden,
+        readable,
     }
     .expr(t)
     .0
+}
+
+/// What the generated code reads sizes and PyTorch's dtype from: the
+/// variables it is given, not the hidden names (intermediates that the code
+/// computes, which may not exist yet where a size is needed). Looked up once
+/// per rendering: a network's code asks for sizes at every layer.
+struct Readable {
+    /// A symbolic dimension's size, `X.shape[0]`, from the first variable
+    /// (in the environment's order) that has it as rows or else as columns.
+    sizes: HashMap<String, String>,
+    /// The first readable matrix variable.
+    first: Option<String>,
+}
+
+impl Readable {
+    fn new(env: &Env, hidden: &[String]) -> Readable {
+        let hidden: HashSet<&str> = hidden.iter().map(String::as_str).collect();
+        let mut sizes = HashMap::new();
+        let mut first = None;
+        for (name, v) in &env.vars {
+            if v.kind == Kind::Scalar || hidden.contains(name.as_str()) {
+                continue;
+            }
+            first.get_or_insert_with(|| name.clone());
+            for (d, axis) in [(&v.shape.rows, 0), (&v.shape.cols, 1)] {
+                if let Dim::Sym(s) = d {
+                    sizes
+                        .entry(s.clone())
+                        .or_insert_with(|| format!("{}.shape[{axis}]", py_name(name)));
+                }
+            }
+        }
+        Readable { sizes, first }
+    }
 }
 
 /// The Python name of a variable: its ASCII name, except that a name which
@@ -58,10 +91,11 @@ pub fn py_name(n: &str) -> String {
     }
 }
 
-/// The Python expression of a gradient: [`code`] of its result, squeezed to
-/// a number when the variable is a scalar (a 1×1 array otherwise).
-pub fn gradient_code(g: &Gradient, bindings: &[(String, Term)], env: &Env, lib: Lib) -> String {
-    finish(g, env, lib, code_with(&g.result, bindings, env, lib))
+/// The Python expression of a gradient: the code of its result over the
+/// derivation's bindings ([`code_with`]), squeezed to a number when the
+/// variable is a scalar (a 1×1 array otherwise).
+pub fn gradient_code(g: &Gradient, with: &WithBindings, env: &Env, lib: Lib) -> String {
+    finish(g, env, lib, with.code(&g.result))
 }
 
 /// The gradient of a scalar is a number; of a vector or matrix forced to
@@ -114,8 +148,8 @@ struct Writer<'a> {
     lib: Lib,
     /// Sub-terms already bound to temporaries.
     names: &'a HashMap<Term, String>,
-    /// Names whose shapes are not read for sizes (computed intermediates).
-    hidden: &'a [String],
+    /// Where sizes are read from.
+    readable: &'a Readable,
 }
 
 impl Writer<'_> {
@@ -133,20 +167,12 @@ impl Writer<'_> {
                 let parts: Vec<String> = fs.iter().map(|f| self.size(f)).collect();
                 format!("({})", parts.join(" * "))
             }
-            Dim::Sym(s) => {
-                for (name, v) in &self.env.vars {
-                    if v.kind == Kind::Scalar || self.hidden.contains(name) {
-                        continue;
-                    }
-                    if v.shape.rows == *d {
-                        return format!("{}.shape[0]", py_name(name));
-                    }
-                    if v.shape.cols == *d {
-                        return format!("{}.shape[1]", py_name(name));
-                    }
-                }
-                s.clone()
-            }
+            Dim::Sym(s) => self
+                .readable
+                .sizes
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| s.clone()),
         }
     }
 
@@ -156,11 +182,10 @@ impl Writer<'_> {
         match self.lib {
             Lib::Numpy => String::new(),
             Lib::Torch => self
-                .env
-                .vars
-                .iter()
-                .find(|(n, v)| v.kind != Kind::Scalar && !self.hidden.contains(n))
-                .map(|(n, _)| format!(", dtype={}.dtype", py_name(n)))
+                .readable
+                .first
+                .as_ref()
+                .map(|n| format!(", dtype={}.dtype", py_name(n)))
                 .unwrap_or_default(),
         }
     }
@@ -388,34 +413,81 @@ impl Writer<'_> {
 /// `bindings`: the ones it needs are bound first with assignment expressions,
 /// `(Z1 := X @ W1 + B1, …, result)[-1]`, so the whole is still one expression.
 pub fn code_with(t: &Term, bindings: &[(String, Term)], env: &Env, lib: Lib) -> String {
-    let needed = needed_bindings(t, bindings);
-    let hidden: Vec<String> = bindings.iter().map(|(n, _)| n.clone()).collect();
-    if needed.is_empty() {
-        return code_hiding(t, env, lib, &hidden);
+    WithBindings::new(bindings, env, lib).code(t)
+}
+
+/// [`code_with`] for many terms over the same bindings (a gradient for every
+/// variable of a network): the code of each binding and the variables it
+/// uses are worked out once, not once per term.
+pub struct WithBindings<'a> {
+    bindings: &'a [(String, Term)],
+    env: &'a Env,
+    lib: Lib,
+    readable: Readable,
+    /// The variables each binding's value uses.
+    uses: Vec<Vec<String>>,
+    /// Each binding's code.
+    code: Vec<String>,
+}
+
+impl<'a> WithBindings<'a> {
+    /// The bindings' code, for variables bound to arrays of the shapes in `env`.
+    pub fn new(bindings: &'a [(String, Term)], env: &'a Env, lib: Lib) -> WithBindings<'a> {
+        let hidden: Vec<String> = bindings.iter().map(|(n, _)| n.clone()).collect();
+        let readable = Readable::new(env, &hidden);
+        let uses = bindings.iter().map(|(_, v)| v.variables()).collect();
+        let code = bindings
+            .iter()
+            .map(|(_, v)| code_reading(v, env, lib, &readable))
+            .collect();
+        WithBindings {
+            bindings,
+            env,
+            lib,
+            readable,
+            uses,
+            code,
+        }
     }
-    let mut parts: Vec<String> = needed
-        .iter()
-        .map(|(n, v)| format!("{n} := {}", code_hiding(v, env, lib, &hidden)))
-        .collect();
-    parts.push(code_hiding(t, env, lib, &hidden));
-    format!("({})[-1]", parts.join(", "))
+
+    /// The one Python expression of `t` (see [`code_with`]).
+    pub fn code(&self, t: &Term) -> String {
+        let result = code_reading(t, self.env, self.lib, &self.readable);
+        let needed = needed(t, self.bindings, &self.uses);
+        if needed.is_empty() {
+            return result;
+        }
+        let mut parts: Vec<String> = needed
+            .into_iter()
+            .map(|i| format!("{} := {}", self.bindings[i].0, self.code[i]))
+            .collect();
+        parts.push(result);
+        format!("({})[-1]", parts.join(", "))
+    }
+}
+
+/// The indices of the bindings that `t` needs, directly or through other
+/// bindings, in order; `uses[i]` are the variables of binding i's value.
+fn needed(t: &Term, bindings: &[(String, Term)], uses: &[Vec<String>]) -> Vec<usize> {
+    let mut need: HashSet<&str> = HashSet::new();
+    let own = t.variables();
+    need.extend(own.iter().map(String::as_str));
+    let mut keep = vec![false; bindings.len()];
+    for (i, (name, _)) in bindings.iter().enumerate().rev() {
+        if need.contains(name.as_str()) {
+            keep[i] = true;
+            need.extend(uses[i].iter().map(String::as_str));
+        }
+    }
+    (0..bindings.len()).filter(|&i| keep[i]).collect()
 }
 
 /// The bindings that `t` needs, directly or through other bindings, in order.
 pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a (String, Term)> {
-    let mut need: std::collections::BTreeSet<String> = t.variables().into_iter().collect();
-    let mut keep = vec![false; bindings.len()];
-    for (i, (name, value)) in bindings.iter().enumerate().rev() {
-        if need.contains(name) {
-            keep[i] = true;
-            need.extend(value.variables());
-        }
-    }
-    bindings
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| *k)
-        .map(|(b, _)| b)
+    let uses: Vec<Vec<String>> = bindings.iter().map(|(_, v)| v.variables()).collect();
+    needed(t, bindings, &uses)
+        .into_iter()
+        .map(|i| &bindings[i])
         .collect()
 }
 
@@ -423,15 +495,15 @@ pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a 
 /// subexpression bound once to a temporary (`tmp0`, `tmp1`, …, names the
 /// language cannot give a variable), in dependency order, then `return …`.
 pub fn body(t: &Term, env: &Env, lib: Lib, indent: &str) -> (Vec<String>, String) {
-    body_hiding(t, env, lib, indent, &[])
+    body_reading(t, env, lib, indent, &Readable::new(env, &[]))
 }
 
-fn body_hiding(
+fn body_reading(
     t: &Term,
     env: &Env,
     lib: Lib,
     indent: &str,
-    hidden: &[String],
+    readable: &Readable,
 ) -> (Vec<String>, String) {
     let mut names: HashMap<Term, String> = HashMap::new();
     let mut lines = Vec::new();
@@ -440,7 +512,7 @@ fn body_hiding(
             env,
             lib,
             names: &names,
-            hidden,
+            readable,
         }
         .expr(&s)
         .0;
@@ -452,7 +524,7 @@ fn body_hiding(
         env,
         lib,
         names: &names,
-        hidden,
+        readable,
     }
     .expr(t)
     .0;
@@ -574,7 +646,7 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
     let start = out.len();
     let inputs = inputs(der);
     let params: Vec<String> = inputs.iter().map(|(p, _)| p.clone()).collect();
-    let hidden: Vec<String> = der.bindings.iter().map(|(n, _)| n.clone()).collect();
+    let with = WithBindings::new(&der.bindings, env, lib);
     // What the inputs that are not variables stand for.
     let notes: Vec<String> = inputs
         .iter()
@@ -592,11 +664,11 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
         format!("\n\n    {}\n    ", text::ascii(&notes.join("\n    ")))
     };
     for g in &der.gradients {
-        let (mut lines, ret) = body_hiding(&g.result, env, lib, "    ", &hidden);
+        let (mut lines, ret) = body_reading(&g.result, env, lib, "    ", &with.readable);
         // Named intermediates (layer by layer) come first, in evaluation order.
-        let lets: Vec<String> = needed_bindings(&g.result, &der.bindings)
-            .iter()
-            .map(|(n, v)| format!("    {n} = {}", code_hiding(v, env, lib, &hidden)))
+        let lets: Vec<String> = needed(&g.result, &der.bindings, &with.uses)
+            .into_iter()
+            .map(|i| format!("    {} = {}", der.bindings[i].0, with.code[i]))
             .collect();
         lines.splice(0..0, lets);
         out.push_str(&format!(
