@@ -25,6 +25,12 @@
 //!   gradient folded to 0 (the check caught it); a fraction's numerator is
 //!   now compared relative to itself and never 0, and a product of numbers
 //!   that underflows or overflows is left as written.
+//! - `grad_crash_ill_conditioned_inverse`: `det(q r t s Y X⁴ Z X³ − 10¹⁵ X¹⁰
+//!   C²⁴ C44ᵀ)` (as the fuzzer spelled it), whose gradient inverts a matrix of
+//!   condition number up to 1e10 at the points drawn; its inverse then keeps
+//!   only about 6 digits, and every gradient was off by 2–8e-6 against the
+//!   tolerance 1e-6. A matrix counts as singular for the check above condition
+//!   1e8 now (the inverse keeps 8 digits), and such points are redrawn.
 
 use std::path::Path;
 
