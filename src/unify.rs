@@ -167,11 +167,14 @@ impl Dims {
         let fs = self.flat_factors(prod, 0);
         match self.value(other) {
             // A free class equal to a product; if it is one of the factors,
-            // every other factor is 1.
+            // every other factor is 1 (another copy of it too: m·m = m makes
+            // m = 1).
             None => {
-                if fs.contains(&other) {
+                if let Some(at) = fs.iter().position(|&f| f == other) {
                     let one = self.constant(Dim::one());
-                    for f in fs.into_iter().filter(|&f| f != other) {
+                    let mut rest = fs;
+                    rest.remove(at);
+                    for f in rest {
                         self.union(f, one)?;
                     }
                     let other_root = self.find(other);
@@ -328,5 +331,16 @@ mod tests {
         d.union(mn, m).unwrap();
         assert_eq!(d.value(n), Some(Dim::one()));
         assert_eq!(d.value(mn), d.value(m));
+    }
+
+    #[test]
+    fn a_square_equal_to_its_root_is_one() {
+        // m·m = m (a fuzz find: `x ⊗ y + z` with x, y, z m×1 columns).
+        let mut d = Dims::default();
+        let m = d.fresh();
+        let mm = d.product(m, m);
+        d.union(mm, m).unwrap();
+        assert_eq!(d.value(m), Some(Dim::one()));
+        assert_eq!(d.value(mm), Some(Dim::one()));
     }
 }

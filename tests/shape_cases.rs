@@ -46,6 +46,14 @@ fn valid() {
             Ok(a) => a,
             Err(e) => panic!("{} should check:\n{}", path.display(), e.render(false, 80)),
         };
+        // As the `check` fuzz target asserts: the typed term has a shape in
+        // its own environment (`x ⊗ x + x` once did not: m·m was taken for m).
+        let p = &annotated.problem;
+        assert!(
+            p.term.shape(&p.env).is_some(),
+            "{}: no shape",
+            path.display()
+        );
         let out = format!(
             "{}\n{}\nterm: {:?}\n",
             header(&lets, &expr),
