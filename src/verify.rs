@@ -148,8 +148,8 @@ fn unverified(der: &Derivation, wrt: &str, e: EvalError) -> Error {
     };
     let help = match &*last {
         EvalError::Singular { at, .. } => format!(
-            "{} is singular (or too close to it to invert) at each of {draws} random points, and the \
-             formula inverts it: if it is singular by construction (a product through a smaller \
+            "{} is singular (or too close to it for an inverse or a determinant to keep ten digits) \
+             at each of {draws} random points: if it is singular by construction (a product through a smaller \
              dimension, such as S X with S 3×2), the formula does not apply there. Pass --no-check \
              to print the gradient unverified",
             at.as_deref().unwrap_or("a matrix")

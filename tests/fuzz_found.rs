@@ -30,7 +30,12 @@
 //!   condition number up to 1e10 at the points drawn; its inverse then keeps
 //!   only about 6 digits, and every gradient was off by 2–8e-6 against the
 //!   tolerance 1e-6. A matrix counts as singular for the check above condition
-//!   1e8 now (the inverse keeps 8 digits), and such points are redrawn.
+//!   1e6 now, for an inverse and a determinant alike, and such points are
+//!   redrawn.
+//! - `grad_crash_ill_conditioned_det`: the same with a transpose inside, off
+//!   by 1–2e-6 after that: f's own rounding (a determinant of condition up to
+//!   1e6) was not in the check's noise estimate. The estimate is now scaled by
+//!   the largest condition number met in evaluating f.
 
 use std::path::Path;
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use nalgebra::DMatrix;
 
 use super::error::EvalError;
-use super::eval::eval;
+use super::eval::{eval, take_worst_condition};
 use super::sample::sample;
 use super::values::Values;
 use crate::shape::Env;
@@ -124,7 +124,11 @@ pub fn check_gradient_with(
         // point outside a function's domain.
         let (vals, (analytic, (numeric, spread), noise)) =
             draw_valid(&roles, env, seed, u64::from(trial), |v| {
+                take_worst_condition();
                 let y = eval(f, v)?;
+                // f's relative rounding error grows with the condition
+                // number of what it inverts or takes the determinant of.
+                let condition = take_worst_condition();
                 if y.shape() != (1, 1) {
                     return Err(EvalError::NotScalar {
                         op: "the function to differentiate",
@@ -164,7 +168,7 @@ pub fn check_gradient_with(
                 // (a 64-layer network) have gradients that small. Errors are
                 // measured against that resolution when the gradient is below it.
                 let h = STEP * x0.amax().max(1.0);
-                let noise = 100.0 * f64::EPSILON * (y.amax() + 1.0) / h;
+                let noise = 100.0 * f64::EPSILON * condition * (y.amax() + 1.0) / h;
                 let (analytic, numeric) = if trial > 0 {
                     along_random_directions(f, wrt, v, &x0, &g, symmetric, noise, (seed, trial))?
                 } else if symmetric {

@@ -172,9 +172,10 @@ fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
     }
     Ok(match f {
         Func::Tr => scalar(square(f.name(), m)?.trace()),
-        Func::Det => scalar(square(f.name(), m)?.determinant()),
+        Func::Det => scalar(conditioned(f.name(), square(f.name(), m)?)?.determinant()),
         Func::Logdet => {
-            let det = square(f.name(), m)?.determinant();
+            let m = square(f.name(), m)?;
+            let det = m.determinant();
             if det <= 0.0 || !det.is_finite() {
                 return Err(EvalError::Domain {
                     func: "logdet",
@@ -182,6 +183,7 @@ fn apply(f: Func, m: Matrix) -> Result<Matrix, EvalError> {
                     at: None,
                 });
             }
+            conditioned(f.name(), m)?;
             scalar(det.ln())
         }
         Func::Sum => scalar(m.sum()),
@@ -225,32 +227,57 @@ fn power(m: Matrix, k: i64) -> Result<Matrix, EvalError> {
     Ok(acc)
 }
 
-/// Above this condition number (σ_max / σ_min) a matrix counts as
-/// singular: its inverse has lost half of its digits or more (ε · 10⁸ ≈
-/// 2·10⁻⁸, well below the check's tolerance of 10⁻⁶; at 10¹⁰ the gradients
-/// of a fuzzed `det(… − 10¹⁵ X¹⁰ C²⁴ C44ᵀ)` were off by 2–8·10⁻⁶ from rounding
-/// alone), and a gradient that uses it cannot be judged by finite
-/// differences (`det(S X)` with S 3×2 and X 2×3 is singular everywhere, yet
-/// rounding makes it invertible).
-pub const MAX_CONDITION: f64 = 1e8;
+/// Above this condition number (σ_max / σ_min) a matrix counts as singular
+/// for an inverse or a determinant: their relative error is about ε times
+/// the condition number, and finite differences with steps of 10⁻⁴ need f
+/// to about 10⁻¹⁰ to judge a gradient to 10⁻⁶ (ε · 10⁶ ≈ 2·10⁻¹⁰). At 10¹⁰,
+/// then 10⁸, the gradients of a fuzzed `det(… − 10¹⁵ X¹⁰ C²⁴ C44ᵀ)` were off
+/// by 1–8·10⁻⁶ from rounding alone. `det(S X)` with S 3×2 and X 2×3 is
+/// singular everywhere, yet rounding makes it invertible.
+pub const MAX_CONDITION: f64 = 1e6;
 
 fn inverse(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
-    let m = square(op, m)?;
-    let singular = |condition| EvalError::Singular {
+    let m = conditioned(op, square(op, m)?)?;
+    m.try_inverse().ok_or(EvalError::Singular {
         op,
         at: None,
-        condition,
-    };
+        condition: None,
+    })
+}
+
+thread_local! {
+    static WORST_CONDITION: std::cell::Cell<f64> = const { std::cell::Cell::new(1.0) };
+}
+
+/// The largest condition number of a matrix inverted or whose determinant
+/// was taken on this thread since the last call (1 if none), and starts
+/// over: the numeric check scales its estimate of f's rounding by it.
+pub fn take_worst_condition() -> f64 {
+    WORST_CONDITION.with(|c| c.replace(1.0))
+}
+
+/// `m` itself when its condition number is at most [`MAX_CONDITION`]: a
+/// determinant (LU) or an inverse of `m` then keeps about ten digits. A 1×1
+/// matrix is a number and always passes.
+fn conditioned(op: &'static str, m: Matrix) -> Result<Matrix, EvalError> {
     if m.iter().any(|x| !x.is_finite()) {
         return Err(EvalError::NonFinite { op: op.to_string() });
     }
-    let sv = m.singular_values();
-    let (hi, lo) = (sv.max(), sv.min());
-    let condition = hi / lo;
-    if !(condition.is_finite() && condition <= MAX_CONDITION) {
-        return Err(singular(condition.is_finite().then_some(condition)));
+    if m.len() <= 1 {
+        return Ok(m);
     }
-    m.try_inverse().ok_or_else(|| singular(None))
+    let sv = m.singular_values();
+    let condition = sv.max() / sv.min();
+    if condition.is_finite() && condition <= MAX_CONDITION {
+        WORST_CONDITION.with(|c| c.set(c.get().max(condition)));
+        Ok(m)
+    } else {
+        Err(EvalError::Singular {
+            op,
+            at: None,
+            condition: condition.is_finite().then_some(condition),
+        })
+    }
 }
 
 /// Names the innermost sub-expression in an error about the point (a
@@ -272,9 +299,11 @@ fn locate(e: EvalError, term: &Term) -> EvalError {
             at: None,
             condition,
         } => {
-            // The matrix inverted is the argument, not the inverse itself.
+            // The matrix inverted (or whose determinant is taken) is the
+            // argument, not the inverse itself.
             let inner = match term {
                 Term::Inverse(a) | Term::Pow(a, _) => (**a).clone(),
+                Term::Apply(Func::Det | Func::Logdet, a) => (**a).clone(),
                 t => t.clone(),
             };
             EvalError::Singular {
