@@ -36,6 +36,11 @@
 //!   by 1–2e-6 after that: f's own rounding (a determinant of condition up to
 //!   1e6) was not in the check's noise estimate. The estimate is now scaled by
 //!   the largest condition number met in evaluating f.
+//! - `grad_crash_cancelling_gradient`: `det(… − 10¹⁴ X⁹ S C²⁴ C44ᵀ …)`, whose
+//!   gradient sums terms of 10¹⁴ times long products that cancel: off by
+//!   2e-5 from the formula's own rounding. The check now measures how far f
+//!   and the gradient move when every input moves in its last places, and
+//!   does not count a discrepancy within ten times that.
 
 use std::path::Path;
 

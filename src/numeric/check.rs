@@ -122,7 +122,7 @@ pub fn check_gradient_with(
         // The whole comparison is one probe, so that a point where the
         // finite differences do not settle (near a pole) is redrawn like a
         // point outside a function's domain.
-        let (vals, (analytic, (numeric, spread), noise)) =
+        let (vals, (analytic, (numeric, spread), (noise, gradient_noise))) =
             draw_valid(&roles, env, seed, u64::from(trial), |v| {
                 take_worst_condition();
                 let y = eval(f, v)?;
@@ -135,16 +135,18 @@ pub fn check_gradient_with(
                         shape: y.shape(),
                     });
                 }
-                let g = if bindings.is_empty() {
-                    eval(grad, v)?
-                } else {
+                let gradient_at = |v: &Values| -> Result<Matrix, EvalError> {
+                    if bindings.is_empty() {
+                        return eval(grad, v);
+                    }
                     let mut bound = v.clone();
                     for (name, value) in bindings {
                         let m = eval(value, &bound)?;
                         bound.set(name, m);
                     }
-                    eval(grad, &bound)?
+                    eval(grad, &bound)
                 };
+                let g = gradient_at(v)?;
                 let x0 = v
                     .get(wrt)
                     .cloned()
@@ -168,7 +170,22 @@ pub fn check_gradient_with(
                 // (a 64-layer network) have gradients that small. Errors are
                 // measured against that resolution when the gradient is below it.
                 let h = STEP * x0.amax().max(1.0);
-                let noise = 100.0 * f64::EPSILON * condition * (y.amax() + 1.0) / h;
+                // f's and the gradient's own rounding, measured: how far
+                // they move when every input moves in its last places.
+                let moved = moved(v);
+                let f_rounding = (eval(f, &moved)?[(0, 0)] - y[(0, 0)]).abs();
+                let g_rounding = (&gradient_at(&moved)? - &g).norm();
+                let modelled = 100.0 * f64::EPSILON * condition * (y.amax() + 1.0);
+                let noise = modelled.max(ROUNDING_SLACK * f_rounding) / h;
+                // In the units compared: entries (twice for the symmetric
+                // pairs), or tr(Δᵀ V) ≤ ‖Δ‖ ‖V‖ along a direction.
+                let gradient_noise = ROUNDING_SLACK
+                    * g_rounding
+                    * if trial > 0 {
+                        (x0.len() as f64).sqrt()
+                    } else {
+                        2.0
+                    };
                 let (analytic, numeric) = if trial > 0 {
                     along_random_directions(f, wrt, v, &x0, &g, symmetric, noise, (seed, trial))?
                 } else if symmetric {
@@ -179,9 +196,9 @@ pub fn check_gradient_with(
                 } else {
                     (g, differences(f, wrt, v, &x0, noise)?)
                 };
-                Ok((analytic, numeric, noise))
+                Ok((analytic, numeric, (noise, gradient_noise)))
             })?;
-        let noise = noise * (numeric.len() as f64).sqrt();
+        let noise = noise * (numeric.len() as f64).sqrt() + gradient_noise;
         let scale = numeric.norm().max(analytic.norm()).max(noise / TOLERANCE);
         let err = if scale < ZERO_NORM {
             relative_error(&analytic, &numeric)
@@ -209,6 +226,30 @@ pub fn check_gradient_with(
         }
     }
     Ok(report)
+}
+
+/// How many times its measured rounding (see [`moved`]) a value may be
+/// off: the Richardson combination of the differences with steps h and h/2
+/// carries about three times f's.
+const ROUNDING_SLACK: f64 = 10.0;
+
+/// The point with every input moved by a few units in its last place (each
+/// entry times 1 ± 4ε, signs fixed by position). How far f and the
+/// gradient move there is the rounding their own evaluation carries,
+/// measured rather than modelled: large where they multiply many large
+/// matrices or cancel large terms (`det(A − 10¹⁴ X⁹ S C²⁴ Bᵀ)`, found by
+/// fuzzing), where a model from |f| alone is far too small.
+fn moved(vals: &Values) -> Values {
+    let mut moved = vals.clone();
+    let mut k: u64 = 0;
+    for m in moved.vars.values_mut() {
+        m.apply(|x| {
+            k = k.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let sign = if k >> 63 == 0 { 1.0 } else { -1.0 };
+            *x *= 1.0 + 4.0 * f64::EPSILON * sign;
+        });
+    }
+    moved
 }
 
 /// ∂f/∂`wrt` at the point `vals` by Richardson-extrapolated central
