@@ -1,6 +1,7 @@
 //! Terms as NumPy and PyTorch expressions over the variable names, and
 //! whole Python functions with common subexpressions bound once.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use crate::engine::{Derivation, Gradient};
@@ -418,48 +419,53 @@ pub fn code_with(t: &Term, bindings: &[(String, Term)], env: &Env, lib: Lib) -> 
 
 /// [`code_with`] for many terms over the same bindings (a gradient for every
 /// variable of a network): the code of each binding and the variables it
-/// uses are worked out once, not once per term.
+/// uses are worked out once, when a term first needs them, not once per term.
 pub struct WithBindings<'a> {
     bindings: &'a [(String, Term)],
     env: &'a Env,
     lib: Lib,
     readable: Readable,
     /// The variables each binding's value uses.
-    uses: Vec<Vec<String>>,
+    uses: Vec<OnceCell<Vec<String>>>,
     /// Each binding's code.
-    code: Vec<String>,
+    code: Vec<OnceCell<String>>,
 }
 
 impl<'a> WithBindings<'a> {
-    /// The bindings' code, for variables bound to arrays of the shapes in `env`.
+    /// Code over `bindings`, for variables bound to arrays of the shapes in `env`.
     pub fn new(bindings: &'a [(String, Term)], env: &'a Env, lib: Lib) -> WithBindings<'a> {
         let hidden: Vec<String> = bindings.iter().map(|(n, _)| n.clone()).collect();
-        let readable = Readable::new(env, &hidden);
-        let uses = bindings.iter().map(|(_, v)| v.variables()).collect();
-        let code = bindings
-            .iter()
-            .map(|(_, v)| code_reading(v, env, lib, &readable))
-            .collect();
         WithBindings {
             bindings,
             env,
             lib,
-            readable,
-            uses,
-            code,
+            readable: Readable::new(env, &hidden),
+            uses: bindings.iter().map(|_| OnceCell::new()).collect(),
+            code: bindings.iter().map(|_| OnceCell::new()).collect(),
         }
+    }
+
+    /// The indices of the bindings `t` needs, in order (see [`needed`]).
+    fn needed(&self, t: &Term) -> Vec<usize> {
+        needed(t, self.bindings, &self.uses)
+    }
+
+    /// The code of binding `i`'s value.
+    fn binding(&self, i: usize) -> &str {
+        self.code[i]
+            .get_or_init(|| code_reading(&self.bindings[i].1, self.env, self.lib, &self.readable))
     }
 
     /// The one Python expression of `t` (see [`code_with`]).
     pub fn code(&self, t: &Term) -> String {
         let result = code_reading(t, self.env, self.lib, &self.readable);
-        let needed = needed(t, self.bindings, &self.uses);
+        let needed = self.needed(t);
         if needed.is_empty() {
             return result;
         }
         let mut parts: Vec<String> = needed
             .into_iter()
-            .map(|i| format!("{} := {}", self.bindings[i].0, self.code[i]))
+            .map(|i| format!("{} := {}", self.bindings[i].0, self.binding(i)))
             .collect();
         parts.push(result);
         format!("({})[-1]", parts.join(", "))
@@ -467,16 +473,22 @@ impl<'a> WithBindings<'a> {
 }
 
 /// The indices of the bindings that `t` needs, directly or through other
-/// bindings, in order; `uses[i]` are the variables of binding i's value.
-fn needed(t: &Term, bindings: &[(String, Term)], uses: &[Vec<String>]) -> Vec<usize> {
+/// bindings, in order; `uses[i]` holds the variables of binding i's value,
+/// found the first time binding i is needed.
+fn needed(t: &Term, bindings: &[(String, Term)], uses: &[OnceCell<Vec<String>>]) -> Vec<usize> {
     let mut need: HashSet<&str> = HashSet::new();
     let own = t.variables();
     need.extend(own.iter().map(String::as_str));
     let mut keep = vec![false; bindings.len()];
-    for (i, (name, _)) in bindings.iter().enumerate().rev() {
+    for (i, (name, value)) in bindings.iter().enumerate().rev() {
         if need.contains(name.as_str()) {
             keep[i] = true;
-            need.extend(uses[i].iter().map(String::as_str));
+            need.extend(
+                uses[i]
+                    .get_or_init(|| value.variables())
+                    .iter()
+                    .map(String::as_str),
+            );
         }
     }
     (0..bindings.len()).filter(|&i| keep[i]).collect()
@@ -484,7 +496,7 @@ fn needed(t: &Term, bindings: &[(String, Term)], uses: &[Vec<String>]) -> Vec<us
 
 /// The bindings that `t` needs, directly or through other bindings, in order.
 pub fn needed_bindings<'a>(t: &Term, bindings: &'a [(String, Term)]) -> Vec<&'a (String, Term)> {
-    let uses: Vec<Vec<String>> = bindings.iter().map(|(_, v)| v.variables()).collect();
+    let uses: Vec<OnceCell<Vec<String>>> = bindings.iter().map(|_| OnceCell::new()).collect();
     needed(t, bindings, &uses)
         .into_iter()
         .map(|i| &bindings[i])
@@ -666,9 +678,10 @@ pub fn functions(der: &Derivation, lib: Lib) -> String {
     for g in &der.gradients {
         let (mut lines, ret) = body_reading(&g.result, env, lib, "    ", &with.readable);
         // Named intermediates (layer by layer) come first, in evaluation order.
-        let lets: Vec<String> = needed(&g.result, &der.bindings, &with.uses)
+        let lets: Vec<String> = with
+            .needed(&g.result)
             .into_iter()
-            .map(|i| format!("    {} = {}", der.bindings[i].0, with.code[i]))
+            .map(|i| format!("    {} = {}", der.bindings[i].0, with.binding(i)))
             .collect();
         lines.splice(0..0, lets);
         out.push_str(&format!(
